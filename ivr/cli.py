@@ -1,0 +1,116 @@
+"""The ``ivr`` command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from pathlib import Path
+
+from ivr.core.errors import IvrError
+
+
+def _config(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from ivr.config import load_config
+
+    return load_config(Path(args.config) if args.config else None)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from aiohttp import web
+
+    from ivr.app import build_app, configure_logging
+
+    config = _config(args)
+    configure_logging(config)
+    app = build_app(config)
+    host, port = config.server.host, config.server.port
+    print(f"ivr: listening on http://{host}:{port} (public URL {config.server.public_url}); "
+          f"Twilio voice webhook {config.server.public_url.rstrip('/')}/twilio/voice",
+          flush=True)
+    web.run_app(app, host=host, port=port, print=None, shutdown_timeout=10,
+                handle_signals=True)
+    return 0
+
+
+def cmd_call(args: argparse.Namespace) -> int:
+    from ivr.sim.cli import run_call
+
+    return asyncio.run(run_call(args, _config(args)))
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from ivr.bench import run_bench
+
+    return asyncio.run(run_bench(args, _config(args)))
+
+
+def cmd_setup(args: argparse.Namespace) -> int:
+    from ivr.setup_tasks import run_setup
+
+    return run_setup(_config(args), models=not args.skip_models, train=not args.skip_train,
+                     prompts=not args.skip_prompts, force=args.force)
+
+
+def cmd_fixtures(args: argparse.Namespace) -> int:
+    from ivr.sim.fixtures import synthesize_all
+
+    count = synthesize_all(Path(args.path), force=args.force)
+    print(json.dumps({"rendered": count}))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ivr", description="Voice IVR bot with agent handoff")
+    parser.add_argument("--config", help="TOML config file (default: $IVR_CONFIG)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    sub.add_parser("serve", help="run the IVR with its Rasa and action servers").set_defaults(
+        func=cmd_serve)
+
+    call = sub.add_parser("call", help="place a simulated Twilio call against a running server")
+    call.add_argument("--url", help="server base URL (default: server.public_url)")
+    call.add_argument("--script", help="caller script YAML (see audio/fixtures)")
+    call.add_argument("--say", nargs="*", default=[], help="WAV files, one per caller turn")
+    call.add_argument("--lang", default="zh")
+    call.add_argument("--record", help="write the call audio (stereo caller/bot) to this WAV")
+    call.add_argument("--json", action="store_true", help="print the result as JSON")
+    call.set_defaults(func=cmd_call)
+
+    bench = sub.add_parser("bench", help="concurrent simulated calls; writes a results file")
+    bench.add_argument("--calls", type=int, default=10)
+    bench.add_argument("--rounds", type=int, default=1)
+    bench.add_argument("--url", help="server base URL (default: server.public_url)")
+    bench.add_argument("--script", help="caller script (default: the zh happy-path fixture)")
+    bench.add_argument("--out", default="bench-results/bench.json")
+    bench.set_defaults(func=cmd_bench)
+
+    setup = sub.add_parser("setup", help="models, Rasa training and prompt rendering")
+    setup.add_argument("--skip-models", action="store_true")
+    setup.add_argument("--skip-train", action="store_true")
+    setup.add_argument("--skip-prompts", action="store_true")
+    setup.add_argument("--force", action="store_true", help="redo steps even if up to date")
+    setup.set_defaults(func=cmd_setup)
+
+    fixtures = sub.add_parser("fixtures", help="synthesize caller WAVs for fixture scripts")
+    fixtures.add_argument("path", nargs="?", default="audio/fixtures")
+    fixtures.add_argument("--force", action="store_true")
+    fixtures.set_defaults(func=cmd_fixtures)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        code: int = args.func(args)
+    except IvrError as exc:
+        print(f"ivr: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,228 @@
+"""The one place that reads settings: a TOML file (``IVR_CONFIG``) then ``IVR_<SECTION>_<KEY>``
+environment variables, validated into frozen dataclasses. Errors name the setting."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from ivr.core.errors import ConfigError
+from ivr.core.types import Language
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    # The URL the telephony provider uses to reach this server; signatures are computed on it.
+    public_url: str = "http://127.0.0.1:8080"
+    data_dir: Path = ROOT / "var"
+    log_level: str = "INFO"
+    # Calls accepted at once; beyond that a caller hears the apology and the call is refused.
+    max_calls: int = 50
+    # Bearer token for /api/*; when empty the API answers loopback clients only.
+    api_token: str = ""
+
+
+@dataclass(frozen=True)
+class TwilioConfig:
+    account_sid: str = ""
+    auth_token: str = ""
+    # Only for local development: skips X-Twilio-Signature checks and logs a warning at start.
+    insecure_skip_signature: bool = False
+    api_base_url: str = "https://api.twilio.com"
+    caller_id: str = ""
+
+
+@dataclass(frozen=True)
+class RasaConfig:
+    # managed: `ivr serve` starts and supervises the Rasa and action servers itself.
+    managed: bool = True
+    url: str = "http://127.0.0.1:5005"
+    actions_port: int = 5055
+    venv: Path = ROOT / ".venv-rasa"
+    project_dir: Path = ROOT / "rasa_project"
+    model: Path = ROOT / "rasa_project" / "models" / "ivr.tar.gz"
+    timeout_s: float = 5.0
+    startup_timeout_s: float = 240.0
+
+
+@dataclass(frozen=True)
+class AsrConfig:
+    # Directory of a Vosk model per language. Set-up fills these from the model specs below.
+    zh_model: Path = ROOT / "var" / "models" / "vosk-model-small-cn-0.22"
+    en_model: Path = ROOT / "var" / "models" / "vosk-model-small-en-us-0.15"
+    zh_model_url: str = "https://alphacephei.com/vosk/models/vosk-model-small-cn-0.22.zip"
+    en_model_url: str = "https://alphacephei.com/vosk/models/vosk-model-small-en-us-0.15.zip"
+    zh_model_sha256: str = ""
+    en_model_sha256: str = ""
+    threads: int = 2
+    vad_aggressiveness: int = 2
+    min_speech_ms: int = 120
+    end_silence_ms: int = 450
+    no_input_ms: int = 6000
+    max_utterance_ms: int = 15000
+
+
+@dataclass(frozen=True)
+class TtsConfig:
+    cache_dir: Path = ROOT / "var" / "prompts"
+    workers: int = 2
+    job_timeout_s: float = 10.0
+    zh_voice: str = "sit/cmn"
+    en_voice: str = "gmw/en-us"
+    zh_rate: int = 170
+    en_rate: int = 170
+    volume: float = 1.0
+
+
+@dataclass(frozen=True)
+class CallConfig:
+    default_language: Language = Language.ZH
+    # Caller speech this long during an interruptible prompt stops the prompt.
+    barge_in_ms: int = 250
+    no_input_limit: int = 3
+    max_call_s: int = 900
+    inbound_queue_frames: int = 500
+
+
+@dataclass(frozen=True)
+class StoreConfig:
+    sqlite_path: Path = ROOT / "var" / "ivr.sqlite3"
+
+
+@dataclass(frozen=True)
+class Config:
+    server: ServerConfig = field(default_factory=ServerConfig)
+    twilio: TwilioConfig = field(default_factory=TwilioConfig)
+    rasa: RasaConfig = field(default_factory=RasaConfig)
+    asr: AsrConfig = field(default_factory=AsrConfig)
+    tts: TtsConfig = field(default_factory=TtsConfig)
+    call: CallConfig = field(default_factory=CallConfig)
+    store: StoreConfig = field(default_factory=StoreConfig)
+
+    def model_dir(self, lang: Language) -> Path:
+        return self.asr.zh_model if lang is Language.ZH else self.asr.en_model
+
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def _coerce(name: str, typ: Any, value: Any, base: Path) -> Any:
+    """Convert a TOML or environment value to the annotated type, naming the setting on error."""
+    origin = typing.get_origin(typ)
+    if origin in (types.UnionType, typing.Union):
+        args = [a for a in typing.get_args(typ) if a is not type(None)]
+        return None if value in (None, "") else _coerce(name, args[0], value, base)
+    try:
+        if typ is bool:
+            if isinstance(value, bool):
+                return value
+            text = str(value).strip().lower()
+            if text in _TRUE:
+                return True
+            if text in _FALSE:
+                return False
+            raise ValueError("expected true or false")
+        if typ is int:
+            if isinstance(value, bool):
+                raise ValueError("expected an integer")
+            return int(value)
+        if typ is float:
+            return float(value)
+        if typ is Path:
+            path = Path(str(value)).expanduser()
+            return path if path.is_absolute() else (base / path).resolve()
+        if isinstance(typ, type) and issubclass(typ, Language):
+            return Language(str(value))
+        if typ is str:
+            if not isinstance(value, str | int | float):
+                raise ValueError("expected a string")
+            return str(value)
+    except ValueError as exc:
+        raise ConfigError(f"setting {name}: {exc} (got {value!r})") from exc
+    raise ConfigError(f"setting {name}: unsupported type {typ!r}")
+
+
+def _section(cls: type[Any], name: str, raw: Mapping[str, Any], env: Mapping[str, str],
+             base: Path) -> Any:
+    hints = typing.get_type_hints(cls)
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key not in hints:
+            raise ConfigError(f"unknown setting {name}.{key}")
+        values[key] = _coerce(f"{name}.{key}", hints[key], value, base)
+    for f in dataclasses.fields(cls):
+        env_name = f"IVR_{name}_{f.name}".upper()
+        if env_name in env:
+            values[f.name] = _coerce(env_name, hints[f.name], env[env_name], ROOT)
+    return cls(**values)
+
+
+def load_config(path: Path | None = None, env: Mapping[str, str] | None = None) -> Config:
+    """Read the config file (``path`` or ``$IVR_CONFIG``) and the environment; validate."""
+    env = os.environ if env is None else env
+    if path is None and env.get("IVR_CONFIG"):
+        path = Path(env["IVR_CONFIG"])
+    raw: dict[str, Any] = {}
+    base = ROOT
+    if path is not None:
+        if not path.is_file():
+            raise ConfigError(f"config file {path} does not exist (IVR_CONFIG)")
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"config file {path}: {exc}") from exc
+        base = path.resolve().parent
+    sections = {f.name: f.type for f in dataclasses.fields(Config)}
+    hints = typing.get_type_hints(Config)
+    for key in raw:
+        if key not in sections:
+            raise ConfigError(f"unknown config section [{key}] in {path}")
+    built = {
+        name: _section(hints[name], name, raw.get(name, {}), env, base) for name in sections
+    }
+    config = Config(**built)
+    validate(config)
+    return config
+
+
+def validate(config: Config) -> None:
+    """Cross-field checks; every message names the setting."""
+    url = urlsplit(config.server.public_url)
+    if url.scheme not in ("http", "https") or not url.netloc:
+        raise ConfigError(
+            f"setting server.public_url: must be an absolute http(s) URL "
+            f"(got {config.server.public_url!r})"
+        )
+    if not 0 < config.server.port < 65536:
+        raise ConfigError(f"setting server.port: out of range (got {config.server.port})")
+    if not config.twilio.insecure_skip_signature and not config.twilio.auth_token:
+        raise ConfigError(
+            "setting twilio.auth_token: required to validate provider signatures "
+            "(set IVR_TWILIO_AUTH_TOKEN, or twilio.insecure_skip_signature=true for local "
+            "development only)"
+        )
+    if not 0 <= config.asr.vad_aggressiveness <= 3:
+        raise ConfigError("setting asr.vad_aggressiveness: must be 0..3")
+    for name in ("min_speech_ms", "end_silence_ms", "no_input_ms", "max_utterance_ms"):
+        if getattr(config.asr, name) <= 0:
+            raise ConfigError(f"setting asr.{name}: must be positive")
+    if config.asr.threads < 1 or config.tts.workers < 1:
+        raise ConfigError("setting asr.threads / tts.workers: must be at least 1")
+    if config.rasa.timeout_s <= 0:
+        raise ConfigError("setting rasa.timeout_s: must be positive")
+    rasa = urlsplit(config.rasa.url)
+    if rasa.scheme not in ("http", "https") or not rasa.hostname:
+        raise ConfigError(f"setting rasa.url: must be an http URL (got {config.rasa.url!r})")

@@ -1,0 +1,75 @@
+"""The bridge to Rasa's REST channel: one shared client session, sender = call id, timeouts."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+
+from ivr.core.errors import DialogueError, ErrorCode
+from ivr.dialogue.turns import BotTurn, parse_bot_messages
+
+
+@dataclass(frozen=True, slots=True)
+class DialogueReply:
+    turn: BotTurn
+    elapsed_ms: float
+
+
+class RasaBridge:
+    """Talks to ``rasa run --enable-api`` over HTTP. Never blocks, never waits forever."""
+
+    def __init__(self, http: aiohttp.ClientSession, base_url: str, timeout_s: float) -> None:
+        self._http = http
+        self._base = base_url.rstrip("/")
+        self._timeout = aiohttp.ClientTimeout(total=timeout_s)
+
+    async def send(
+        self, sender: str, message: str, metadata: Mapping[str, Any] | None = None
+    ) -> DialogueReply:
+        body = {"sender": sender, "message": message, "metadata": dict(metadata or {})}
+        started = time.perf_counter()
+        url = f"{self._base}/webhooks/rest/webhook"
+        try:
+            async with self._http.post(url, json=body, timeout=self._timeout) as resp:
+                text = await resp.text()
+                if resp.status != 200:
+                    raise DialogueError(
+                        f"Rasa answered HTTP {resp.status}",
+                        code=ErrorCode.DIALOGUE_BAD_RESPONSE,
+                    )
+        except TimeoutError as exc:
+            raise DialogueError(
+                f"Rasa did not answer within {self._timeout.total} s",
+                code=ErrorCode.DIALOGUE_TIMEOUT,
+            ) from exc
+        except aiohttp.ClientError as exc:
+            raise DialogueError(
+                f"Rasa unreachable at {self._base}: {exc.__class__.__name__}",
+                code=ErrorCode.DIALOGUE_UNAVAILABLE,
+            ) from exc
+        try:
+            payload = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise DialogueError(
+                "Rasa reply is not JSON", code=ErrorCode.DIALOGUE_BAD_RESPONSE
+            ) from exc
+        return DialogueReply(parse_bot_messages(payload), (time.perf_counter() - started) * 1000)
+
+    async def healthy(self) -> bool:
+        try:
+            timeout = aiohttp.ClientTimeout(total=2)
+            async with self._http.get(f"{self._base}/status", timeout=timeout) as resp:
+                if resp.status != 200:
+                    return False
+                status = await resp.json()
+                return bool(status.get("model_file") or status.get("model_id"))
+        except (aiohttp.ClientError, TimeoutError, ValueError):
+            return False
+        except asyncio.CancelledError:
+            raise

@@ -1,0 +1,75 @@
+"""``ivr call``: one simulated call, transcript and timings printed."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from ivr.config import Config
+from ivr.core.types import Language
+from ivr.sim.phone import PhoneSimulator, SimOptions, SimResult
+from ivr.sim.script import CallerTurn, CallScript, load_script
+from ivr.sim.wavio import write_wav
+
+
+def options_from_config(config: Config, url: str | None) -> SimOptions:
+    return SimOptions(
+        base_url=url or config.server.public_url,
+        public_url=config.server.public_url,
+        auth_token=config.twilio.auth_token or "insecure-dev",
+        api_token=config.server.api_token,
+    )
+
+
+def describe(result: SimResult) -> str:
+    lines = [f"call {result.call_sid}: ended by {result.ended_by} after "
+             f"{result.duration_s:.1f} s"]
+    if result.refused:
+        lines.append("refused by the server (TwiML without a media stream)")
+    if result.greeting_ms is not None:
+        lines.append(f"first greeting audio {result.greeting_ms:.0f} ms after stream start")
+    record = result.record or {}
+    for turn in record.get("turns", []):
+        who = "caller" if turn.get("role") == "caller" else "bot   "
+        extra = []
+        if turn.get("latency_ms") is not None:
+            extra.append(f"latency {turn['latency_ms']:.0f} ms")
+        if turn.get("barge_in"):
+            extra.append("barge-in")
+        suffix = f"  ({', '.join(extra)})" if extra else ""
+        lines.append(f"  {who}: {turn.get('text', '')}{suffix}")
+    for timing in result.turns:
+        if timing.latency_ms is not None:
+            lines.append(f"  caller turn {timing.index} ({timing.kind} {timing.said!r}): "
+                         f"reply after {timing.latency_ms:.0f} ms")
+    lines.append(f"outcome: {record.get('outcome')}; frames sent {result.frames_sent}, "
+                 f"late {result.frames_late}, bot frames {result.bot_frames}, "
+                 f"marks echoed {result.marks_echoed}, clears {result.clears}")
+    lines.extend(f"problem: {e}" for e in result.errors)
+    return "\n".join(lines)
+
+
+def result_json(result: SimResult) -> dict[str, Any]:
+    return {
+        "call_sid": result.call_sid, "refused": result.refused, "ended_by": result.ended_by,
+        "greeting_ms": result.greeting_ms, "duration_s": result.duration_s,
+        "turns": [t.__dict__ for t in result.turns], "frames_sent": result.frames_sent,
+        "frames_late": result.frames_late, "clears": result.clears,
+        "errors": result.errors, "record": result.record,
+    }
+
+
+async def run_call(args: argparse.Namespace, config: Config) -> int:
+    if args.script:
+        script = load_script(Path(args.script))
+    else:
+        turns = tuple(CallerTurn(say=Path(w).stem, wav=Path(w)) for w in args.say)
+        script = CallScript(name="adhoc", lang=Language(args.lang), turns=turns)
+    result = await PhoneSimulator(options_from_config(config, args.url)).call(script)
+    if args.record and result.recording:
+        write_wav(Path(args.record), result.recording, channels=2)
+    print(json.dumps(result_json(result), ensure_ascii=False, indent=1) if args.json
+          else describe(result))
+    return 0 if not result.errors else 1

@@ -1,0 +1,123 @@
+"""One aiosqlite connection set up for the store: WAL, foreign keys, busy timeout, and
+serialized write transactions.
+
+All writes go through :class:`Connection.write`, one at a time (an ``asyncio.Lock``), each in
+its own ``BEGIN IMMEDIATE ... COMMIT``: many calls writing from one event loop never see
+"database is locked", and a process crash loses at most the write in flight. A write is
+shielded from cancellation, so a cancelled caller never leaves half a transaction open.
+``busy_timeout`` covers other processes (or stores) using the same file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import aiosqlite
+
+from ivr.core.errors import StoreError
+from ivr.store.migrations import migrate
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+Op = Callable[[aiosqlite.Connection], Awaitable[T]]
+SYNCHRONOUS_MODES = frozenset({"OFF", "NORMAL", "FULL", "EXTRA"})
+
+
+def _check_folder(path: Path) -> None:
+    # A failed aiosqlite.connect leaves its worker thread posting to the loop later; catch
+    # the common failure (no such folder) before connecting.
+    if not path.parent.is_dir():
+        raise StoreError(f"cannot open store {path}: folder {path.parent} does not exist")
+
+
+async def connect(path: Path, busy_timeout_ms: int, synchronous: str) -> aiosqlite.Connection:
+    """Open ``path`` in autocommit mode, set the pragmas and migrate the schema."""
+    if synchronous.upper() not in SYNCHRONOUS_MODES:
+        raise StoreError(f"invalid synchronous mode {synchronous!r}")
+    _check_folder(path)
+    try:
+        conn = await aiosqlite.connect(path, isolation_level=None)
+    except sqlite3.Error as err:
+        raise StoreError(f"cannot open store {path}: {err}") from err
+    try:
+        conn.row_factory = sqlite3.Row
+        await conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        async with conn.execute("PRAGMA journal_mode = WAL") as cur:
+            row = await cur.fetchone()
+        if row is None or str(row[0]).lower() != "wal":
+            raise StoreError(f"cannot enable WAL on {path}")
+        await conn.execute(f"PRAGMA synchronous = {synchronous.upper()}")
+        await conn.execute("PRAGMA foreign_keys = ON")
+        await migrate(conn)
+    except BaseException as err:
+        await conn.close()
+        if isinstance(err, sqlite3.Error):
+            raise StoreError(f"cannot open store {path}: {err}") from err
+        raise
+    return conn
+
+
+def _retrieve(task: asyncio.Task[Any]) -> None:
+    """Mark a shielded write's error as seen even if its caller was cancelled meanwhile."""
+    if not task.cancelled() and task.exception() is not None:
+        log.debug("store write failed: %s", task.exception())
+
+
+class Connection:
+    """Serialized writes and plain reads over one aiosqlite connection."""
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+        self._lock = asyncio.Lock()
+        self._pending: set[asyncio.Task[Any]] = set()
+        self._closed = False
+
+    async def close(self) -> None:
+        """Let writes in flight finish, then close. Idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._pending:
+            await asyncio.gather(*self._pending, return_exceptions=True)
+        await self._conn.close()
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StoreError("store is closed")
+
+    async def write(self, op: Op[T]) -> T:
+        """Run ``op`` in its own committed transaction, after all earlier writes."""
+        self._check_open()
+        task = asyncio.ensure_future(self._transaction(op))
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
+        task.add_done_callback(_retrieve)
+        return await asyncio.shield(task)
+
+    async def _transaction(self, op: Op[T]) -> T:
+        async with self._lock:
+            try:
+                await self._conn.execute("BEGIN IMMEDIATE")
+                try:
+                    result = await op(self._conn)
+                    await self._conn.execute("COMMIT")
+                except BaseException:
+                    if self._conn.in_transaction:
+                        await self._conn.execute("ROLLBACK")
+                    raise
+            except sqlite3.Error as err:
+                raise StoreError(f"store write failed: {err}") from err
+            return result
+
+    async def fetch(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
+        self._check_open()
+        try:
+            async with self._conn.execute(sql, params) as cur:
+                return list(await cur.fetchall())
+        except sqlite3.Error as err:
+            raise StoreError(f"store read failed: {err}") from err

@@ -1,0 +1,46 @@
+"""What the routes depend on, as protocols and small dataclasses (wired in ``ivr.app``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from ivr.call.prompts import PromptBook
+from ivr.call.session import CallInfo, CallSession
+from ivr.config import Config
+from ivr.core.audio import Pcm
+from ivr.core.types import Language
+from ivr.metrics import Metrics
+from ivr.store.base import Store
+from ivr.telephony.base import MediaCodec
+from ivr.telephony.twilio_signature import TwilioSignatureValidator
+
+
+class Readiness(Protocol):
+    def ready(self) -> tuple[bool, str]:
+        """(all parts up, reason when not)."""
+        ...
+
+    def parts(self) -> dict[str, str]: ...
+
+
+class SessionFactory(Protocol):
+    def __call__(
+        self, info: CallInfo, codec: MediaCodec, send: Callable[[str], object],
+        close: Callable[[], object],
+    ) -> CallSession: ...
+
+
+@dataclass
+class Services:
+    config: Config
+    store: Store
+    codec: MediaCodec
+    validator: TwilioSignatureValidator | None
+    readiness: Readiness
+    prompts: PromptBook
+    prompt_audio: dict[tuple[str, Language], Pcm]
+    new_session: SessionFactory
+    metrics: Metrics = field(default_factory=Metrics)
+    active: dict[str, CallSession] = field(default_factory=dict)
