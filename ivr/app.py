@@ -22,7 +22,7 @@ from ivr.call.playback import Playback
 from ivr.call.prompts import SystemPrompt, load_prompts
 from ivr.call.session import CallInfo, CallSession, SessionPolicy
 from ivr.config import Config
-from ivr.core.audio import ASR_RATE
+from ivr.core.audio import TELEPHONY_RATE
 from ivr.core.pii import PiiFilter
 from ivr.core.types import Expectation, Language
 from ivr.dialogue.bridge import RasaBridge
@@ -160,7 +160,7 @@ def _services_ctx(config: Config) -> Callable[[web.Application], AsyncIterator[N
                                      expect or Expectation.OPEN, metrics)
 
                 def listener(emit: Callable[[ListenerEvent], None]) -> Listener:
-                    vad = WebRtcVad(ASR_RATE, config.asr.vad_aggressiveness)
+                    vad = WebRtcVad(TELEPHONY_RATE, config.asr.vad_aggressiveness)
                     return Listener(vad, endpoint, open_stream, emit)
 
                 playback = Playback(

@@ -61,7 +61,7 @@ def rasa_children(config: Config, http: aiohttp.ClientSession) -> list[ChildSpec
               "actions"],
         health=_http_ok(http, f"http://127.0.0.1:{rasa.actions_port}/health"),
         cwd=rasa.project_dir,
-        env=env,
+        env={**env, "SANIC_HOST": "127.0.0.1"},  # `rasa run actions` has no --interface
         startup_timeout_s=rasa.startup_timeout_s,
     )
     return [server, actions]

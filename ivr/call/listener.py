@@ -1,5 +1,6 @@
-"""The caller-audio path of one call: μ-law → PCM16 8 kHz → 16 kHz → 20 ms frames → VAD →
-endpointing, with a recognizer stream opened at speech start (pre-roll included).
+"""The caller-audio path of one call: μ-law → PCM16 8 kHz → 20 ms frames → VAD → endpointing
+on the telephone-rate audio (no resampler delay in turn-taking), while a continuous 8 → 16 kHz
+resampler feeds the recognizer stream opened at speech start (pre-roll included).
 
 Time is the inbound media clock (frames × 20 ms), so the state machine needs no wall clock."""
 
@@ -78,8 +79,12 @@ class Listener:
         self._open_stream = open_stream
         self._emit = emit
         self._resampler = StreamResampler(TELEPHONY_RATE, ASR_RATE)
-        self._chunker = FrameChunker(frame_bytes(ASR_RATE, FRAME_MS))
-        self._preroll: deque[bytes] = deque(maxlen=PREROLL_MS // FRAME_MS)
+        self._chunker = FrameChunker(frame_bytes(TELEPHONY_RATE, FRAME_MS))
+        # 16 kHz audio not yet given to a recognizer; the resampler's block delay means this
+        # can trail the VAD by ~100 ms, so it is kept by size, not by frame count.
+        self._preroll: deque[bytes] = deque()
+        self._preroll_bytes = 0
+        self._preroll_max = frame_bytes(ASR_RATE, PREROLL_MS + 150)
         self._stream: CallerStream | None = None
         self.mode = ListenMode.IGNORE
         self.media_ms = 0
@@ -107,29 +112,37 @@ class Listener:
             self._endpointer.arm(self.media_ms)
 
     def push_ulaw(self, ulaw: bytes) -> None:
-        pcm16k = self._resampler.process(ulaw_to_pcm16(ulaw))
-        for frame in self._chunker.push(pcm16k):
+        pcm8k = ulaw_to_pcm16(ulaw)
+        wide = self._resampler.process(pcm8k)
+        if wide:
+            if self._stream is not None:
+                self._stream.feed(wide)
+            else:
+                self._keep(wide)
+        for frame in self._chunker.push(pcm8k):
             self._frame(frame)
+
+    def _keep(self, pcm16k: bytes) -> None:
+        self._preroll.append(pcm16k)
+        self._preroll_bytes += len(pcm16k)
+        while self._preroll_bytes > self._preroll_max and len(self._preroll) > 1:
+            self._preroll_bytes -= len(self._preroll.popleft())
 
     def _frame(self, frame: bytes) -> None:
         self.media_ms += FRAME_MS
         if self.mode is ListenMode.IGNORE:
-            self._preroll.append(frame)
             return
         speech = self._vad.is_speech(frame)
-        if self._stream is not None:
-            self._stream.feed(frame)
-        else:
-            self._preroll.append(frame)
         for event in self._endpointer.update(speech, self.media_ms):
             self._on_event(event)
 
     def _on_event(self, event: EndpointEvent) -> None:
         if event.type is EndpointEventType.SPEECH_START:
             stream = self._open_stream()
-            for frame in self._preroll:
-                stream.feed(frame)
+            for chunk in self._preroll:
+                stream.feed(chunk)
             self._preroll.clear()
+            self._preroll_bytes = 0
             self._stream = stream
             self._speech_start_ms = event.speech_start_ms or event.at_ms
             self._emit(SpeechStarted(self.media_ms))

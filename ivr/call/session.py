@@ -396,7 +396,8 @@ class CallSession:
             if event.get("no_match"):
                 await self._safe(self._store.increment(self.info.call_sid, "no_match"))
         if turn.utterances and turn.expect is not None:
-            self._last_question = turn.utterances
+            # What a reprompt repeats: the question itself, not the lead-in before it.
+            self._last_question = turn.utterances[-1:]
         self.expect = turn.expect
         seq = await self._speak(turn.utterances, caller=caller, dialogue_ms=reply.elapsed_ms,
                                 turn=turn)

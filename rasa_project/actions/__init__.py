@@ -1,0 +1,1 @@
+"""Custom actions for the wallet callback bot (rasa-sdk 3.6.2)."""
