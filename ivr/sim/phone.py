@@ -16,6 +16,7 @@ import secrets
 import time
 import xml.etree.ElementTree as ET
 from collections import deque
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -111,7 +112,15 @@ class PhoneSimulator:
         self._public = (options.public_url or options.base_url).rstrip("/")
         self._base = options.base_url.rstrip("/")
 
-    async def call(self, script: CallScript, *, record: bool = True) -> SimResult:
+    async def call(
+        self,
+        script: CallScript,
+        *,
+        record: bool = True,
+        before_turn: Callable[[int], Awaitable[None]] | None = None,
+    ) -> SimResult:
+        """Place one call. ``before_turn(i)`` runs just before caller turn ``i`` (0-based),
+        after the bot has finished speaking — a hook for fault injection in tests."""
         sid = new_sid("CA")
         result = SimResult(call_sid=sid)
         started = time.monotonic()
@@ -123,7 +132,7 @@ class PhoneSimulator:
                 result.refused = True
                 result.ended_by = "refused"
             else:
-                await self._stream(http, sid, stream_url, params, script, result)
+                await self._stream(http, sid, stream_url, params, script, result, before_turn)
             result.duration_s = time.monotonic() - started
             if record:
                 result.record = await self._fetch_record(http, sid)
@@ -159,6 +168,7 @@ class PhoneSimulator:
         params: dict[str, str],
         script: CallScript,
         result: SimResult,
+        before_turn: Callable[[int], Awaitable[None]] | None,
     ) -> None:
         parts = urlsplit(stream_url)
         scheme = "wss" if self._base.startswith("https") else "ws"
@@ -170,13 +180,15 @@ class PhoneSimulator:
         async with http.ws_connect(connect_url, headers=headers, max_msg_size=1 << 20) as ws:
             await ws.send_str(json.dumps({"event": "connected", "protocol": "Call",
                                           "version": "1.0.0"}))
+            for raw in script.before_start:
+                await ws.send_str(raw)
             await ws.send_str(json.dumps(_start_message(sid, stream_sid, self.o.account_sid,
                                                         params)))
             line.started = time.monotonic()
             clock = asyncio.create_task(self._clock(ws, stream_sid, line, result))
             receiver = asyncio.create_task(self._receive(ws, stream_sid, line, result))
             try:
-                await self._drive(ws, stream_sid, script, line, result)
+                await self._drive(ws, stream_sid, script, line, result, before_turn)
             finally:
                 clock.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -284,7 +296,8 @@ class PhoneSimulator:
         return False
 
     async def _drive(self, ws: aiohttp.ClientWebSocketResponse, stream_sid: str,
-                     script: CallScript, line: _Line, result: SimResult) -> None:
+                     script: CallScript, line: _Line, result: SimResult,
+                     before_turn: Callable[[int], Awaitable[None]] | None) -> None:
         for index, turn in enumerate(script.turns):
             if line.closed.is_set():
                 result.errors.append(f"server hung up before caller turn {index + 1}")
@@ -294,6 +307,10 @@ class PhoneSimulator:
                     result.errors.append(f"turn {index + 1}: bot never spoke for barge-in")
             elif not await self._bot_done(line):
                 result.errors.append(f"turn {index + 1}: bot did not finish speaking")
+            if before_turn is not None:
+                await before_turn(index)
+            for raw in turn.raw:
+                await ws.send_str(raw)
             if turn.hangup:
                 await ws.send_str(json.dumps({"event": "stop", "streamSid": stream_sid,
                                               "stop": {"callSid": result.call_sid}}))

@@ -22,6 +22,8 @@ class CallerTurn:
     barge_in_ms: int | None = None
     silence_ms: int = 0
     hangup: bool = False
+    # Wire messages sent verbatim before the turn's audio (malformed-input tests).
+    raw: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -32,12 +34,14 @@ class CallScript:
     customer: dict[str, str] = field(default_factory=dict)
     expect: dict[str, Any] = field(default_factory=dict)
     path: Path | None = None
+    # Wire messages sent verbatim after ``connected`` and before ``start``.
+    before_start: tuple[str, ...] = ()
 
 
 def _turn(raw: Any, base: Path, where: str) -> CallerTurn:
     if not isinstance(raw, dict):
         raise ConfigError(f"{where}: a turn must be a mapping")
-    known = {"say", "wav", "digits", "barge_in_ms", "silence_ms", "hangup"}
+    known = {"say", "wav", "digits", "barge_in_ms", "silence_ms", "hangup", "raw"}
     unknown = set(raw) - known
     if unknown:
         raise ConfigError(f"{where}: unknown keys {sorted(unknown)}")
@@ -49,6 +53,7 @@ def _turn(raw: Any, base: Path, where: str) -> CallerTurn:
         barge_in_ms=int(raw["barge_in_ms"]) if raw.get("barge_in_ms") is not None else None,
         silence_ms=int(raw.get("silence_ms", 0)),
         hangup=bool(raw.get("hangup", False)),
+        raw=tuple(str(m) for m in raw.get("raw") or ()),
     )
 
 
@@ -75,4 +80,5 @@ def load_script(path: Path) -> CallScript:
         customer=customer,
         expect=dict(raw.get("expect") or {}),
         path=path,
+        before_start=tuple(str(m) for m in raw.get("before_start") or ()),
     )
