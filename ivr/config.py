@@ -32,6 +32,9 @@ class ServerConfig:
     max_calls: int = 50
     # Bearer token for /api/*; when empty the API answers loopback clients only.
     api_token: str = ""
+    # Shared secret for /internal/* (the action server's X-IVR-Internal-Token header).
+    # Empty means "generated at start" and handed to the action server as IVR_INTERNAL_TOKEN.
+    internal_token: str = ""
 
 
 @dataclass(frozen=True)
@@ -136,7 +139,7 @@ def _coerce(name: str, typ: Any, value: Any, base: Path) -> Any:
                 return False
             raise ValueError("expected true or false")
         if typ is int:
-            if isinstance(value, bool):
+            if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
                 raise ValueError("expected an integer")
             return int(value)
         if typ is float:
@@ -158,6 +161,8 @@ def _coerce(name: str, typ: Any, value: Any, base: Path) -> Any:
 def _section(cls: type[Any], name: str, raw: Mapping[str, Any], env: Mapping[str, str],
              base: Path) -> Any:
     hints = typing.get_type_hints(cls)
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"config section [{name}] must be a table")
     values: dict[str, Any] = {}
     for key, value in raw.items():
         if key not in hints:

@@ -94,6 +94,8 @@ class Playback:
 
     def on_mark(self, name: str) -> None:
         """The provider played everything up to mark ``name``."""
+        if all(mark.name != name for mark in self._pending):
+            return  # a stale echo (e.g. of a mark dropped by ``clear``)
         while self._pending:
             mark = self._pending.popleft()
             if mark.name == name:
@@ -149,7 +151,7 @@ class Playback:
                 delay = deadline - self._lead - time.monotonic()
                 if delay > 0:
                     await asyncio.sleep(delay)
-                elif delay < -FRAME_MS / 1000.0:
+                elif delay < -(self._lead + FRAME_MS / 1000.0):
                     self.stats.frames_late += 1
             if epoch == self._epoch:
                 self._sending = None

@@ -68,6 +68,8 @@ class RasaBridge:
                 if resp.status != 200:
                     return False
                 status = await resp.json()
+                if not isinstance(status, dict):
+                    return False
                 return bool(status.get("model_file") or status.get("model_id"))
         except (aiohttp.ClientError, TimeoutError, ValueError):
             return False

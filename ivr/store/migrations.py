@@ -62,6 +62,32 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX events_call_at ON events (call_sid, at, id)",
         ),
     ),
+    Migration(
+        3,
+        "customers, follow-up tasks and ID-check attempts",
+        (
+            "CREATE TABLE customers ("
+            " customer_id TEXT PRIMARY KEY, name TEXT NOT NULL, phone TEXT NOT NULL,"
+            " title TEXT, id_last4 TEXT, card_last4 TEXT, city TEXT,"
+            " application_status TEXT NOT NULL, activation_status TEXT NOT NULL,"
+            " missing_documents TEXT NOT NULL DEFAULT '[]', expected_review_days INTEGER,"
+            " language TEXT NOT NULL, marketing_opt_out INTEGER NOT NULL DEFAULT 0,"
+            " preferred_channel TEXT NOT NULL, email TEXT, timezone TEXT NOT NULL,"
+            " pre_review_passed_at TEXT, recent_transactions TEXT NOT NULL DEFAULT '[]',"
+            " created_at TEXT NOT NULL, updated_at TEXT NOT NULL)",
+            "CREATE INDEX customers_phone ON customers (phone)",
+            "CREATE TABLE followups ("
+            " id INTEGER PRIMARY KEY, call_sid TEXT, customer_id TEXT, kind TEXT NOT NULL,"
+            " detail TEXT NOT NULL DEFAULT '', status TEXT NOT NULL DEFAULT 'open', owner TEXT,"
+            " due_at TEXT NOT NULL, created_at TEXT NOT NULL, done_at TEXT)",
+            "CREATE INDEX followups_status_due ON followups (status, due_at, id)",
+            "CREATE INDEX followups_call ON followups (call_sid)",
+            "CREATE TABLE id_checks ("
+            " call_sid TEXT NOT NULL, customer_id TEXT NOT NULL,"
+            " attempts INTEGER NOT NULL DEFAULT 0, failures INTEGER NOT NULL DEFAULT 0,"
+            " last_at TEXT NOT NULL, PRIMARY KEY (call_sid, customer_id))",
+        ),
+    ),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 

@@ -11,6 +11,7 @@ from ivr.call.session import CallInfo, CallSession
 from ivr.config import Config
 from ivr.core.audio import Pcm
 from ivr.core.types import Language
+from ivr.customers.service import CustomerService
 from ivr.metrics import Metrics
 from ivr.store.base import Store
 from ivr.telephony.base import MediaCodec
@@ -44,3 +45,5 @@ class Services:
     new_session: SessionFactory
     metrics: Metrics = field(default_factory=Metrics)
     active: dict[str, CallSession] = field(default_factory=dict)
+    # Customers and follow-ups (/internal/*, /api/followups); None: those routes answer 503.
+    customers: CustomerService | None = None

@@ -1,0 +1,87 @@
+"""System prompt manifest: every prompt in every language."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from ivr.call.prompts import MANIFEST, SystemPrompt, load_prompts
+from ivr.config import ROOT
+from ivr.core.errors import ConfigError, ErrorCode
+from ivr.core.types import Language
+
+HAN = re.compile(r"[\u4e00-\u9fff]")
+
+
+def test_manifest_is_the_project_file() -> None:
+    assert MANIFEST == ROOT / "audio" / "prompts.yaml"
+
+
+def test_project_manifest_is_complete() -> None:
+    book = load_prompts()
+    assert set(book.texts) == {(p, lang) for p in SystemPrompt for lang in Language}
+    for (prompt, lang), text in book.texts.items():
+        assert text == text.strip() and text, (prompt, lang)
+        assert bool(HAN.search(text)) == (lang is Language.ZH), (prompt, lang, text)
+    assert book.text(SystemPrompt.STILL_THERE, Language.EN) == "Hello, are you still there?"
+    assert book.text(SystemPrompt.STILL_THERE, Language.ZH) == "您好,请问您还在吗?"
+
+
+def test_all_lists_every_text_with_its_language() -> None:
+    book = load_prompts()
+    listed = book.all()
+    assert len(listed) == len(SystemPrompt) * len(Language)
+    assert set(listed) == {(text, lang) for (_, lang), text in book.texts.items()}
+
+
+def full_manifest(skip: tuple[str, str] | None = None) -> str:
+    lines = []
+    for prompt in SystemPrompt:
+        lines.append(f"{prompt.value}:")
+        for lang in Language:
+            if (prompt.value, lang.value) != skip:
+                lines.append(f"  {lang.value}: '  {prompt.value} in {lang.value}  '")
+    return "\n".join(lines) + "\n"
+
+
+def test_custom_manifest_texts_are_stripped(tmp_path: Path) -> None:
+    path = tmp_path / "prompts.yaml"
+    path.write_text(full_manifest(), encoding="utf-8")
+    book = load_prompts(path)
+    assert book.text(SystemPrompt.NO_AGENT, Language.EN) == "no_agent in en"
+
+
+def test_missing_entry_names_prompt_and_language(tmp_path: Path) -> None:
+    path = tmp_path / "prompts.yaml"
+    path.write_text(full_manifest(skip=("no_match", "en")), encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_prompts(path)
+    assert "no_match.en" in str(info.value)
+    assert str(path) in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "- a\n- b\n", "unavailable: just one text\n", "unavailable:\n  zh: '   '\n"],
+    ids=["empty", "list", "not-per-language", "blank"],
+)
+def test_malformed_manifest(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "prompts.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_prompts(path)
+    assert "unavailable.zh" in str(info.value)
+    assert info.value.code is ErrorCode.CONFIG_INVALID
+
+
+def test_unreadable_or_invalid_yaml(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_prompts(tmp_path / "missing.yaml")
+    assert "missing.yaml" in str(info.value)
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("unavailable: [unclosed\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_prompts(bad)
+    assert info.value.__cause__ is not None
