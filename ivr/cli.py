@@ -46,6 +46,22 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return asyncio.run(run_bench(args, _config(args)))
 
 
+def cmd_test_dialogues(args: argparse.Namespace) -> int:
+    from ivr.sim.cli import options_from_config
+    from ivr.sim.dialogues import load_all, run_dialogues, table
+
+    config = _config(args)
+    scripts = load_all([Path(p) for p in (args.paths or ["audio/fixtures"])])
+    if not scripts:
+        print("no script.yaml found", file=sys.stderr)
+        return 2
+    outcomes = asyncio.run(
+        run_dialogues(scripts, options_from_config(config, args.url), args.concurrency)
+    )
+    print(table(outcomes))
+    return 0 if all(o.ok for o in outcomes) else 1
+
+
 def cmd_setup(args: argparse.Namespace) -> int:
     from ivr.setup_tasks import run_setup
 
@@ -85,6 +101,13 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--script", help="caller script (default: the zh happy-path fixture)")
     bench.add_argument("--out", default="bench-results/bench.json")
     bench.set_defaults(func=cmd_bench)
+
+    dialogues = sub.add_parser("test-dialogues",
+                               help="run fixture scripts against a running server")
+    dialogues.add_argument("paths", nargs="*", help="script files or folders (audio/fixtures)")
+    dialogues.add_argument("--url", help="server base URL (default: server.public_url)")
+    dialogues.add_argument("--concurrency", type=int, default=10)
+    dialogues.set_defaults(func=cmd_test_dialogues)
 
     setup = sub.add_parser("setup", help="models, Rasa training and prompt rendering")
     setup.add_argument("--skip-models", action="store_true")

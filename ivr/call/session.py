@@ -392,6 +392,7 @@ class CallSession:
             await self._end(CallOutcome.FAILED)
             return
         turn = reply.turn
+        await self._event("bot_reply", "", {"messages": list(turn.raw)})
         for event in turn.events:
             if event.get("no_match"):
                 await self._safe(self._store.increment(self.info.call_sid, "no_match"))
