@@ -25,16 +25,19 @@ from ivr.config import Config
 from ivr.core.audio import TELEPHONY_RATE
 from ivr.core.pii import PiiFilter
 from ivr.core.types import Expectation, Language
+from ivr.customers.service import CustomerService
 from ivr.dialogue.bridge import RasaBridge
 from ivr.metrics import Metrics
 from ivr.rasa_children import rasa_children
+from ivr.store.customers import SqliteCustomerStore
 from ivr.store.sqlite import SqliteCallStore
 from ivr.supervisor import Supervisor
 from ivr.telephony.base import MediaCodec
 from ivr.telephony.twilio_media import TwilioMediaCodec
 from ivr.telephony.twilio_signature import TwilioSignatureValidator
 from ivr.tts.factory import build_tts
-from ivr.web import api, media_socket, twilio_routes
+from ivr.web import api, customers_api, internal, media_socket, twilio_routes
+from ivr.web.internal import ensure_internal_token
 from ivr.web.keys import SERVICES
 from ivr.web.services import Services
 
@@ -97,11 +100,14 @@ def configure_logging(config: Config) -> None:
 
 
 def build_app(config: Config) -> web.Application:
+    config = ensure_internal_token(config)
     app = web.Application(client_max_size=1 << 20)
     app.cleanup_ctx.append(_services_ctx(config))
     twilio_routes.setup(app)
     media_socket.setup(app)
     api.setup(app)
+    internal.setup(app)
+    customers_api.setup(app)
     return app
 
 
@@ -111,6 +117,7 @@ def _services_ctx(config: Config) -> Callable[[web.Application], AsyncIterator[N
             log.warning("twilio.insecure_skip_signature is ON: provider signatures are NOT "
                         "checked. Never use this setting in production.")
         store = await SqliteCallStore.open(config.store.sqlite_path)
+        customer_store = await SqliteCustomerStore.open(config.store.sqlite_path)
         http = aiohttp.ClientSession()
         executor = ThreadPoolExecutor(config.asr.threads, thread_name_prefix="asr")
         bridge = RasaBridge(http, config.rasa.url, config.rasa.timeout_s)
@@ -184,6 +191,7 @@ def _services_ctx(config: Config) -> Callable[[web.Application], AsyncIterator[N
                 readiness=readiness, prompts=prompts, prompt_audio=prompt_audio,
                 new_session=new_session,
                 metrics=metrics,
+                customers=CustomerService(customer_store),
             )
             yield
         finally:
@@ -199,6 +207,7 @@ def _services_ctx(config: Config) -> Callable[[web.Application], AsyncIterator[N
             await tts.close()
             await http.close()
             executor.shutdown(wait=False, cancel_futures=True)
+            await customer_store.close()
             await store.close()
 
     return ctx

@@ -77,6 +77,12 @@ def cmd_fixtures(args: argparse.Namespace) -> int:
     return 0
 
 
+def register_customers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from ivr.customers.cli import register
+
+    register(sub)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ivr", description="Voice IVR bot with agent handoff")
     parser.add_argument("--config", help="TOML config file (default: $IVR_CONFIG)")
@@ -115,6 +121,8 @@ def build_parser() -> argparse.ArgumentParser:
     setup.add_argument("--skip-prompts", action="store_true")
     setup.add_argument("--force", action="store_true", help="redo steps even if up to date")
     setup.set_defaults(func=cmd_setup)
+
+    register_customers(sub)
 
     fixtures = sub.add_parser("fixtures", help="synthesize caller WAVs for fixture scripts")
     fixtures.add_argument("path", nargs="?", default="audio/fixtures")

@@ -44,6 +44,7 @@ def rasa_children(config: Config, http: aiohttp.ClientSession) -> list[ChildSpec
     )
     env = dict(RASA_ENV)
     env["IVR_API_URL"] = f"http://127.0.0.1:{config.server.port}"
+    env["IVR_INTERNAL_TOKEN"] = config.server.internal_token
     bridge = RasaBridge(http, rasa.url, rasa.timeout_s)
     server = ChildSpec(
         name="rasa",

@@ -76,7 +76,7 @@ class _Socket:
         for code, message in self.pending_errors:
             await self.wire_error(code, message)
         self.pending_errors.clear()
-        metadata = {k: v for k, v in params.items() if k.startswith("customer_")}
+        metadata = {k: v for k, v in params.items() if k.startswith(("customer_", "campaign_"))}
         info = CallInfo(event.call_sid, event.stream_sid, lang,
                         params.get("customer_id") or None, metadata)
         self.session = services.new_session(info, services.codec, self.send, self.close)

@@ -37,7 +37,17 @@ async def voice(request: web.Request) -> web.Response:
     call_sid = fields.get("CallSid", "")
     if not call_sid.startswith("CA"):
         raise web.HTTPBadRequest(text="CallSid missing or malformed\n")
-    lang = _language(request.query.get("lang"), services.config.call.default_language)
+    customer_id = request.query.get("customer_id") or None
+    profile = None
+    if services.customers is not None:
+        if customer_id is None and fields.get("From"):
+            customer_id = await services.customers.customer_id_for_phone(fields["From"])
+        if customer_id is not None:
+            profile = await services.customers.profile(customer_id)
+    default = services.config.call.default_language
+    if profile is not None:
+        default = _language(str(profile.get("language") or ""), default)
+    lang = _language(request.query.get("lang"), default)
     direction = Direction.OUTBOUND if fields.get("Direction", "").startswith("outbound") \
         else Direction.INBOUND
     record = CallRecord(
@@ -47,7 +57,7 @@ async def voice(request: web.Request) -> web.Response:
         from_masked=mask_phone(fields.get("From", "")) or None,
         to_masked=mask_phone(fields.get("To", "")) or None,
         language=lang,
-        customer_id=request.query.get("customer_id") or None,
+        customer_id=customer_id,
         status=fields.get("CallStatus") or None,
         started_at=datetime.now(UTC),
     )
@@ -68,7 +78,12 @@ async def voice(request: web.Request) -> web.Response:
         return web.Response(text=twilio_twiml.refuse(play), content_type=TWIML)
     await services.store.create_call(record)
     params = {"lang": lang.value}
-    for key in ("customer_id", "customer_name", "customer_title"):
+    if customer_id:
+        params["customer_id"] = customer_id
+    if profile is not None:
+        params["customer_name"] = str(profile.get("name") or "")
+        params["customer_title"] = str(profile.get("title") or "")
+    for key in ("customer_name", "customer_title", "campaign_id", "campaign_reward"):
         if request.query.get(key):
             params[key] = request.query[key]
     base = services.config.server.public_url.rstrip("/")
