@@ -11,7 +11,7 @@ import json
 import math
 import re
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -158,8 +158,18 @@ def _timezone(value: object) -> str:
     return name
 
 
+_RELATIVE = re.compile(r"^now(?:-(\d+)([dhm]))?$")
+
+
 def parse_time(name: str, value: object, zone: str = DEFAULT_TIMEZONE) -> datetime:
-    """ISO-8601 text (or a datetime) to UTC; a time without offset is in ``zone``."""
+    """ISO-8601 text (or a datetime) to UTC; a time without offset is in ``zone``.
+
+    ``now``, ``now-2d``, ``now-5h``, ``now-30m`` are relative to the import (demo and fixture
+    data that must stay "recent")."""
+    if isinstance(value, str) and (rel := _RELATIVE.match(value.strip())):
+        amount = int(rel.group(1) or 0)
+        unit = {"d": "days", "h": "hours", "m": "minutes"}[rel.group(2) or "m"]
+        return datetime.now(UTC) - timedelta(**{unit: amount})
     if isinstance(value, str):
         try:
             value = datetime.fromisoformat(value.strip())

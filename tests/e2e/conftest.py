@@ -21,6 +21,7 @@ import requests
 ROOT = Path(__file__).resolve().parents[2]
 IVR = ROOT / ".venv" / "bin" / "ivr"
 TEST_CONFIG = ROOT / "config" / "test.toml"
+CUSTOMERS = ROOT / "audio" / "fixtures" / "customers.json"
 AUTH_TOKEN = "test-auth-token-not-a-secret"
 READY_TIMEOUT_S = 400
 
@@ -88,6 +89,8 @@ def start_server(tmp: Path, **overrides: str) -> Server:
         IVR_ASR_NO_INPUT_MS="2500",
     )
     env.update(overrides)
+    subprocess.run([str(IVR), "customers", "import", str(CUSTOMERS), "--db",
+                    env["IVR_STORE_SQLITE_PATH"]], check=True, capture_output=True, env=env)
     log = tmp / "serve.log"
     proc = subprocess.Popen([str(IVR), "serve"], env=env, stdout=log.open("wb"),
                             stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True)
