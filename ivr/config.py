@@ -100,6 +100,16 @@ class CallConfig:
 
 
 @dataclass(frozen=True)
+class AgentsConfig:
+    # A caller waiting longer than this is offered a callback (and a follow-up is created).
+    max_wait_s: float = 180.0
+    # How long the provider rings the agent before the <Dial> gives up.
+    dial_timeout_s: int = 30
+    # How long the IVR waits for the provider's REST API to accept a transfer.
+    transfer_timeout_s: float = 10.0
+
+
+@dataclass(frozen=True)
 class StoreConfig:
     sqlite_path: Path = ROOT / "var" / "ivr.sqlite3"
 
@@ -112,6 +122,7 @@ class Config:
     asr: AsrConfig = field(default_factory=AsrConfig)
     tts: TtsConfig = field(default_factory=TtsConfig)
     call: CallConfig = field(default_factory=CallConfig)
+    agents: AgentsConfig = field(default_factory=AgentsConfig)
     store: StoreConfig = field(default_factory=StoreConfig)
 
     def model_dir(self, lang: Language) -> Path:
@@ -226,6 +237,8 @@ def validate(config: Config) -> None:
             raise ConfigError(f"setting asr.{name}: must be positive")
     if config.asr.threads < 1 or config.tts.workers < 1:
         raise ConfigError("setting asr.threads / tts.workers: must be at least 1")
+    if config.agents.max_wait_s <= 0 or config.agents.transfer_timeout_s <= 0:
+        raise ConfigError("setting agents.max_wait_s / agents.transfer_timeout_s: must be positive")
     if config.rasa.timeout_s <= 0:
         raise ConfigError("setting rasa.timeout_s: must be positive")
     rasa = urlsplit(config.rasa.url)

@@ -136,6 +136,9 @@ class Child:
                 return
             interval = self.spec.health_interval_s if self.state is PartState.UP else 0.5
             await asyncio.sleep(interval)
+        # The main process is gone; leftovers of its group would keep its output pipe open
+        # (so ``proc.wait()`` never returns) and may hold its port: end them.
+        self._kill(proc, signal.SIGKILL)
 
     @staticmethod
     def _kill(proc: asyncio.subprocess.Process, sig: int) -> None:

@@ -21,6 +21,10 @@ class SystemPrompt(StrEnum):
     NO_INPUT_GOODBYE = "no_input_goodbye"
     NO_MATCH = "no_match"
     NO_AGENT = "no_agent"
+    QUEUE_POSITION = "queue_position"
+    TRANSFER_CONNECTING = "transfer_connecting"
+    TRANSFER_FAILED = "transfer_failed"
+    QUEUE_TIMEOUT = "queue_timeout"
 
 
 @dataclass(frozen=True)
@@ -31,7 +35,8 @@ class PromptBook:
         return self.texts[(prompt, lang)]
 
     def all(self) -> list[tuple[str, Language]]:
-        return [(text, lang) for (_, lang), text in sorted(self.texts.items())]
+        """Every fixed text (templates with ``{…}`` placeholders are rendered on use)."""
+        return [(text, lang) for (_, lang), text in sorted(self.texts.items()) if "{" not in text]
 
 
 def load_prompts(path: Path = MANIFEST) -> PromptBook:

@@ -498,11 +498,45 @@ class CallSession:
         self.state = State.ENDED
         await self._event("hangup", outcome.value, {})
 
+    # ---- primitives for handoff handlers (hold, announcements, transfer) ------------------
+
     async def end_for_handoff(self, outcome: CallOutcome, prompt: SystemPrompt | None) -> None:
-        """Used by handoff handlers to finish the bot's part of the call."""
+        """Finish the bot's part of the call, optionally after a last system prompt."""
         if prompt is not None:
             await self._speak_system(prompt)
         await self._end(outcome)
+
+    def hold(self) -> None:
+        """On hold: the caller is not listened to (hold music must never be transcribed)."""
+        self.state = State.ON_HOLD
+        self._ignore()
+
+    async def say(self, text: str, *, wait: bool = True) -> None:
+        """Speak a text that is not part of the dialogue (queue position, transfer notices)."""
+        state = self.state
+        await self._speak((Utterance(text, uninterruptible=True),))
+        if wait:
+            await self._playback.wait_idle()
+        self.state = state
+
+    async def play(self, pcm: bytes) -> None:
+        """Queue raw 8 kHz audio (hold music) behind what is already playing."""
+        await self._playback.enqueue_audio(pcm, interruptible=False, turn=0)
+        await self._playback.enqueue_mark(interruptible=False)
+
+    async def wait_played(self) -> None:
+        await self._playback.wait_idle()
+
+    async def stop_audio(self) -> None:
+        if self._playback.speaking:
+            await self._playback.interrupt()
+
+    async def record(self, **details: Any) -> None:
+        """Merge facts into the call record's details (e.g. queue wait, agent)."""
+        await self._safe(self._store.update_call(self.info.call_sid, details=details))
+
+    async def event(self, kind: str, code: str, detail: dict[str, Any]) -> None:
+        await self._event(kind, code, detail)
 
     # ---- records -------------------------------------------------------------------------
 

@@ -24,15 +24,17 @@ def _db_path(args: argparse.Namespace) -> Path:
     return load_config(Path(config_file) if config_file else None).store.sqlite_path
 
 
-async def _open(args: argparse.Namespace) -> SqliteCustomerStore:
+def _prepared_db(args: argparse.Namespace) -> Path:
     path = _db_path(args)
     path.parent.mkdir(parents=True, exist_ok=True)
-    return await SqliteCustomerStore.open(path)
+    return path
 
 
 def cmd_import(args: argparse.Namespace) -> int:
+    path = _prepared_db(args)
+
     async def run() -> int:
-        async with await _open(args) as store:
+        async with await SqliteCustomerStore.open(path) as store:
             try:
                 report = await import_customers(Path(args.file), store)
             except ImportFileError as err:
@@ -49,10 +51,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 def cmd_generate(args: argparse.Namespace) -> int:
     from ivr.customers.generate import generate_customers
 
-    now = datetime.fromisoformat(args.now) if args.now else datetime.now(UTC).replace(
-        hour=0, minute=0, second=0, microsecond=0)
-    if now.tzinfo is None:
-        now = now.replace(tzinfo=UTC)
+    now = args.now or datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     text = json.dumps(generate_customers(args.count, now, args.seed), ensure_ascii=False,
                       indent=2) + "\n"
     if args.out:
@@ -65,8 +64,10 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
+    path = _prepared_db(args)
+
     async def run() -> int:
-        async with await _open(args) as store:
+        async with await SqliteCustomerStore.open(path) as store:
             customers = await store.list_customers(limit=args.limit, offset=args.offset)
         for customer in customers:
             print(json.dumps(customer_row(customer), ensure_ascii=False))
@@ -77,15 +78,24 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def cmd_followups(args: argparse.Namespace) -> int:
     status = None if args.status == "all" else FollowUpStatus(args.status)
+    path = _prepared_db(args)
 
     async def run() -> int:
-        async with await _open(args) as store:
+        async with await SqliteCustomerStore.open(path) as store:
             tasks = await store.list_followups(status=status, limit=args.limit)
         for task in tasks:
             print(json.dumps(followup_to_dict(task), ensure_ascii=False))
         return 0
 
     return asyncio.run(run())
+
+
+def _time(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("expected an ISO-8601 date-time") from None
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def _positive(text: str) -> int:
@@ -113,7 +123,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     gen.add_argument("--count", type=_positive, default=50)
     gen.add_argument("--out", help="output file (default: standard output)")
     gen.add_argument("--seed", type=int, default=20240501)
-    gen.add_argument("--now", help="ISO time the demo is relative to (default: today 00:00Z)")
+    gen.add_argument("--now", type=_time,
+                     help="ISO time the demo is relative to (default: today 00:00Z)")
     gen.set_defaults(func=cmd_generate)
 
     lst = sub.add_parser("list", help="customers, one JSON line each (phones masked)")

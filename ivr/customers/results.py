@@ -1,8 +1,9 @@
 """Validate what the action server reports about a call, and merge it into ``details``.
 
-Accepted keys are exactly :data:`RESULT_KEYS`. Lists are merged as ordered sets (a later
-report adds topics, it does not forget earlier ones); every other key replaces the stored
-value. Free text is masked with ``mask_text`` and cut to a maximum length.
+Accepted keys are exactly :data:`RESULT_KEYS`. List items are short strings or small flat
+objects; lists are merged as ordered sets (a later report adds topics, it does not forget
+earlier ones); every other key replaces the stored value. Free text is masked with
+``mask_text`` and cut to a maximum length.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ OFFERS = ("accepted", "declined", "not_offered")
 MAX_FEEDBACK = 1000
 MAX_ITEM = 64
 MAX_ITEMS = 20
+MAX_ITEM_JSON = 300
 MAX_REWARD_JSON = 500
 LIST_KEYS = ("confirmed_fields", "corrections", "faq_topics")
 
@@ -30,19 +32,37 @@ class ResultError(ValueError):
         self.code = code
 
 
-def _strings(name: str) -> Callable[[object], list[str]]:
-    def parse(value: object) -> list[str]:
+def _plain_object(value: object, limit: int) -> JsonDict | None:
+    """``value`` masked if it is a small object of plain values, else None."""
+    if not isinstance(value, dict) or not all(
+        isinstance(v, str | int | float | bool) or v is None for v in value.values()
+    ) or len(json.dumps(value, ensure_ascii=False)) > limit:
+        return None
+    return {str(k): mask_text(v) if isinstance(v, str) else v for k, v in value.items()}
+
+
+def _item(value: object) -> str | JsonDict | None:
+    if isinstance(value, str):
+        text = value.strip()
+        return mask_text(text) if 0 < len(text) <= MAX_ITEM else None
+    return _plain_object(value, MAX_ITEM_JSON)
+
+
+def _items(name: str) -> Callable[[object], list[str | JsonDict]]:
+    """A list of short strings (``"city"``) or small flat objects (``{"field": "city"}``)."""
+
+    def parse(value: object) -> list[str | JsonDict]:
         if not isinstance(value, list) or len(value) > MAX_ITEMS:
             raise ResultError("invalid_field", f"{name} must be a list of at most "
-                              f"{MAX_ITEMS} strings")
-        out: list[str] = []
-        for item in value:
-            if not isinstance(item, str) or not item.strip() or len(item) > MAX_ITEM:
+                              f"{MAX_ITEMS} items")
+        out: list[str | JsonDict] = []
+        for raw in value:
+            item = _item(raw)
+            if item is None:
                 raise ResultError("invalid_field", f"{name} items must be strings of "
-                                  f"1..{MAX_ITEM} characters")
-            text = mask_text(item.strip())
-            if text not in out:
-                out.append(text)
+                                  f"1..{MAX_ITEM} characters or small flat objects")
+            if item not in out:
+                out.append(item)
         return out
 
     return parse
@@ -67,13 +87,11 @@ def _offer(value: object) -> str:
 
 
 def _reward(value: object) -> JsonDict:
-    if not isinstance(value, dict) or not all(
-        isinstance(v, str | int | float | bool) or v is None for v in value.values()
-    ):
-        raise ResultError("invalid_field", "reward must be an object of plain values")
-    if len(json.dumps(value, ensure_ascii=False)) > MAX_REWARD_JSON:
-        raise ResultError("invalid_field", f"reward is longer than {MAX_REWARD_JSON} chars")
-    return {str(k): mask_text(v) if isinstance(v, str) else v for k, v in value.items()}
+    reward = _plain_object(value, MAX_REWARD_JSON)
+    if reward is None:
+        raise ResultError("invalid_field", "reward must be an object of plain values "
+                          f"(at most {MAX_REWARD_JSON} characters as JSON)")
+    return reward
 
 
 def _flag(value: object) -> bool:
@@ -83,7 +101,7 @@ def _flag(value: object) -> bool:
 
 
 _PARSERS: dict[str, Callable[[object], object]] = {
-    **{name: _strings(name) for name in LIST_KEYS},
+    **{name: _items(name) for name in LIST_KEYS},
     "rating": _rating,
     "feedback": _feedback,
     "offer": _offer,

@@ -57,6 +57,13 @@ def _turn(raw: Any, base: Path, where: str) -> CallerTurn:
     )
 
 
+def _checked_turn(raw: Any, base: Path, where: str) -> CallerTurn:
+    try:
+        return _turn(raw, base, where)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{where}: {exc}") from exc
+
+
 def load_script(path: Path) -> CallScript:
     """Read ``script.yaml``; relative WAV paths are relative to the script's folder."""
     try:
@@ -70,7 +77,8 @@ def load_script(path: Path) -> CallScript:
     except ValueError as exc:
         raise ConfigError(f"caller script {path}: unknown lang {raw.get('lang')!r}") from exc
     turns = tuple(
-        _turn(t, path.parent, f"{path}: turn {i + 1}") for i, t in enumerate(raw["turns"])
+        _checked_turn(t, path.parent, f"{path}: turn {i + 1}")
+        for i, t in enumerate(raw["turns"])
     )
     customer = {str(k): str(v) for k, v in (raw.get("customer") or {}).items()}
     return CallScript(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import ipaddress
 import logging
 from collections.abc import Mapping
@@ -44,7 +45,8 @@ def check_api(services: Services, request: web.Request) -> None:
     """The REST API needs the bearer token when one is configured, else loopback clients only."""
     token = services.config.server.api_token
     if token:
-        if request.headers.get("Authorization", "") != f"Bearer {token}":
+        scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(given.encode(), token.encode()):
             raise web.HTTPUnauthorized(text="bearer token required\n")
         return
     try:

@@ -35,11 +35,13 @@ class WireSink:
     slow_frames: set[int] = field(default_factory=set)
     sent: list[tuple[float, dict[str, Any]]] = field(default_factory=list)
     codec: TwilioMediaCodec = field(default_factory=TwilioMediaCodec)
+    updated: asyncio.Event = field(default_factory=asyncio.Event)
     _media_count: int = 0
 
     async def _send(self, raw: str) -> None:
         await asyncio.sleep(0)  # a socket write yields to the loop
         self.sent.append((time.monotonic(), json.loads(raw)))
+        self.updated.set()
 
     async def send_media(self, ulaw: bytes) -> None:
         self._media_count += 1
@@ -61,10 +63,11 @@ class WireSink:
         return [(t, base64.b64decode(m["media"]["payload"]))
                 for t, m in self.sent if m["event"] == "media"]
 
-    async def wait_for(self, event: str, timeout: float = 5.0) -> None:
-        async with asyncio.timeout(timeout):
+    async def wait_for(self, event: str, within: float = 5.0) -> None:
+        async with asyncio.timeout(within):
             while event not in self.events():
-                await asyncio.sleep(0.005)
+                self.updated.clear()
+                await self.updated.wait()
 
 
 @pytest.fixture

@@ -29,11 +29,23 @@ def test_project_manifest_is_complete() -> None:
     assert book.text(SystemPrompt.STILL_THERE, Language.ZH) == "您好,请问您还在吗?"
 
 
-def test_all_lists_every_text_with_its_language() -> None:
+def test_all_lists_every_fixed_text_with_its_language() -> None:
     book = load_prompts()
     listed = book.all()
-    assert len(listed) == len(SystemPrompt) * len(Language)
-    assert set(listed) == {(text, lang) for (_, lang), text in book.texts.items()}
+    fixed = {(text, lang) for (_, lang), text in book.texts.items() if "{" not in text}
+    assert len(listed) == len(fixed) and set(listed) == fixed
+    assert len(fixed) >= 12
+
+
+def test_all_leaves_out_templates(tmp_path: Path) -> None:
+    path = tmp_path / "prompts.yaml"
+    path.write_text(full_manifest().replace("'  no_agent in en  '", "'{n} agents busy'"),
+                    encoding="utf-8")
+    book = load_prompts(path)
+    assert book.text(SystemPrompt.NO_AGENT, Language.EN) == "{n} agents busy"
+    assert ("{n} agents busy", Language.EN) not in book.all()
+    assert ("no_agent in zh", Language.ZH) in book.all()
+    assert len(book.all()) == len(SystemPrompt) * len(Language) - 1
 
 
 def full_manifest(skip: tuple[str, str] | None = None) -> str:

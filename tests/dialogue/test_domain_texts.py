@@ -44,9 +44,17 @@ def test_project_domain_excludes_slot_templates_and_labels_languages() -> None:
     assert templated and not templated & texts
     for text, lang in found:
         assert (lang is Language.ZH) == bool(HAN.search(text)), (text, lang)
-    # The domain gives every response a Mandarin default and an English variation.
-    by_lang = {lang: sum(1 for _, x in found if x is lang) for lang in Language}
-    assert by_lang[Language.ZH] == by_lang[Language.EN] > 5
+    # The domain's convention: the unconditional variation is Mandarin, `language == en` English.
+    expected = set()
+    for variations in raw["responses"].values():
+        for variation in variations:
+            conditions = variation.get("condition") or []
+            lang = Language.EN if any(c.get("value") == "en" for c in conditions) else Language.ZH
+            for text in (variation.get("text"), (variation.get("custom") or {}).get("say")):
+                if isinstance(text, str) and "{" not in text:
+                    expected.add((text.strip(), lang))
+    assert set(found) == expected
+    assert min(sum(1 for _, x in found if x is lang) for lang in Language) > 5
 
 
 def test_condition_decides_language_over_script(tmp_path: Path) -> None:

@@ -60,7 +60,8 @@ def test_every_expectation_value(value: str) -> None:
 def test_say_payload_keeps_uninterruptible_flag() -> None:
     turn = parse_bot_messages(
         [
-            {"recipient_id": SID, "custom": {"say": "本次通话可能会被录音。", "uninterruptible": True}},
+            {"recipient_id": SID,
+             "custom": {"say": "本次通话可能会被录音。", "uninterruptible": True}},
             {"recipient_id": SID, "custom": {"say": " Anything else? "}},
             {"recipient_id": SID, "text": "Plain text."},
         ]
