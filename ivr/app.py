@@ -3,90 +3,52 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sys
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 
 import aiohttp
 from aiohttp import web
 
-from ivr.agents.handoff import CallbackHandoff
+from ivr.agents.accounts import AgentDirectory
+from ivr.agents.handoff import QueueHandoff
+from ivr.agents.queue import AgentQueue
 from ivr.asr.vosk_engine import VoskEngine
 from ivr.audio.endpoint import EndpointConfig
-from ivr.audio.vad import WebRtcVad
-from ivr.call.asr_stream import CallerAsr
-from ivr.call.listener import Listener, ListenerEvent
-from ivr.call.playback import Playback
-from ivr.call.prompts import SystemPrompt, load_prompts
-from ivr.call.session import CallInfo, CallSession, SessionPolicy
-from ivr.config import Config
-from ivr.core.audio import TELEPHONY_RATE
+from ivr.call.factory import SessionFactory
+from ivr.call.prompts import PromptBook, SystemPrompt, load_prompts
+from ivr.call.session import SessionPolicy
+from ivr.config import ROOT, Config
+from ivr.core.audio import Pcm
 from ivr.core.pii import PiiFilter
-from ivr.core.types import Expectation, Language
+from ivr.core.types import Language
+from ivr.customers.model import FollowUpKind
 from ivr.customers.service import CustomerService
 from ivr.dialogue.bridge import RasaBridge
 from ivr.metrics import Metrics
 from ivr.rasa_children import rasa_children
+from ivr.readiness import Readiness
+from ivr.sim.wavio import read_wav_8k
+from ivr.store.agents import SqliteAgentStore
 from ivr.store.customers import SqliteCustomerStore
 from ivr.store.sqlite import SqliteCallStore
 from ivr.supervisor import Supervisor
-from ivr.telephony.base import MediaCodec
+from ivr.telephony.base import CallControl
 from ivr.telephony.twilio_media import TwilioMediaCodec
+from ivr.telephony.twilio_rest import TransferOptions, TwilioCredentials, TwilioRestClient
 from ivr.telephony.twilio_signature import TwilioSignatureValidator
 from ivr.tts.factory import build_tts
-from ivr.web import api, customers_api, internal, media_socket, twilio_routes
+from ivr.tts.service import TtsService
+from ivr.web import api, customers_api, dashboard, internal, media_socket, twilio_routes
 from ivr.web.internal import ensure_internal_token
 from ivr.web.keys import SERVICES
 from ivr.web.services import Services
 
 log = logging.getLogger(__name__)
 
-
-@dataclass
-class _Readiness:
-    supervisor: Supervisor | None
-    bridge: RasaBridge
-    asr_loaded: bool = False
-    tts_ready: bool = False
-    rasa_ok: bool = False
-
-    def parts(self) -> dict[str, str]:
-        parts = {"asr": "up" if self.asr_loaded else "down",
-                 "tts": "up" if self.tts_ready else "down"}
-        if self.supervisor is not None:
-            parts.update(self.supervisor.parts())
-        else:
-            parts["rasa"] = "up" if self.rasa_ok else "down"
-        return parts
-
-    def ready(self) -> tuple[bool, str]:
-        down = [name for name, state in self.parts().items() if state != "up"]
-        return (not down, "" if not down else "down: " + ",".join(sorted(down)))
-
-    async def poll_rasa(self) -> None:
-        """For an external Rasa (not supervised here): health every few seconds."""
-        while True:
-            self.rasa_ok = await self.bridge.healthy()
-            await asyncio.sleep(2 if not self.rasa_ok else 5)
-
-
-class _WsSink:
-    def __init__(self, codec: MediaCodec, stream_sid: str,
-                 send: Callable[[str], object]) -> None:
-        self._codec = codec
-        self._sid = stream_sid
-        self._send = send
-
-    async def send_media(self, ulaw: bytes) -> None:
-        await self._send(self._codec.media(self._sid, ulaw))  # type: ignore[misc]
-
-    async def send_mark(self, name: str) -> None:
-        await self._send(self._codec.mark(self._sid, name))  # type: ignore[misc]
-
-    async def send_clear(self) -> None:
-        await self._send(self._codec.clear(self._sid))  # type: ignore[misc]
+HOLD_MUSIC = ROOT / "audio" / "hold" / "hold-music.wav"
 
 
 def configure_logging(config: Config) -> None:
@@ -103,12 +65,43 @@ def build_app(config: Config) -> web.Application:
     config = ensure_internal_token(config)
     app = web.Application(client_max_size=1 << 20)
     app.cleanup_ctx.append(_services_ctx(config))
-    twilio_routes.setup(app)
-    media_socket.setup(app)
-    api.setup(app)
-    internal.setup(app)
-    customers_api.setup(app)
+    for routes in (twilio_routes, media_socket, api, internal, customers_api, dashboard):
+        routes.setup(app)
     return app
+
+
+def _call_control(config: Config, http: aiohttp.ClientSession) -> CallControl | None:
+    twilio = config.twilio
+    if not (twilio.account_sid and twilio.auth_token):
+        log.warning("twilio.account_sid not set: agent transfers and outbound calls are off")
+        return None
+    return TwilioRestClient(
+        http,
+        TwilioCredentials.from_auth_token(twilio.account_sid, twilio.auth_token),
+        base_url=twilio.api_base_url,
+        timeout_s=config.agents.transfer_timeout_s,
+        transfer_options=TransferOptions(caller_id=twilio.caller_id or None,
+                                         timeout_s=config.agents.dial_timeout_s),
+    )
+
+
+async def _refusal_audio(tts: TtsService, prompts: PromptBook) -> dict[tuple[str, Language], Pcm]:
+    audio = {}
+    for lang in Language:
+        for prompt in (SystemPrompt.UNAVAILABLE, SystemPrompt.TECHNICAL_ERROR):
+            audio[(prompt.value, lang)] = await tts.synthesize(prompts.text(prompt, lang), lang)
+    return audio
+
+
+async def _recover_queue(queue: AgentQueue, customers: CustomerService) -> None:
+    """Callers left in the queue by a previous process cannot be reached on that call any
+    more: each gets a callback follow-up."""
+    for entry in await queue.recover_after_restart():
+        customer = entry.context.get("customer") or {}
+        await customers.add_followup(
+            FollowUpKind.CALLBACK, f"queued for an agent ({entry.reason}) when the IVR restarted",
+            call_sid=entry.call_sid, customer_id=customer.get("customer_id"),
+        )
 
 
 def _services_ctx(config: Config) -> Callable[[web.Application], AsyncIterator[None]]:
@@ -116,98 +109,79 @@ def _services_ctx(config: Config) -> Callable[[web.Application], AsyncIterator[N
         if config.twilio.insecure_skip_signature:
             log.warning("twilio.insecure_skip_signature is ON: provider signatures are NOT "
                         "checked. Never use this setting in production.")
-        store = await SqliteCallStore.open(config.store.sqlite_path)
-        customer_store = await SqliteCustomerStore.open(config.store.sqlite_path)
-        http = aiohttp.ClientSession()
-        executor = ThreadPoolExecutor(config.asr.threads, thread_name_prefix="asr")
-        bridge = RasaBridge(http, config.rasa.url, config.rasa.timeout_s)
-        supervisor = Supervisor(rasa_children(config, http)) if config.rasa.managed else None
-        readiness = _Readiness(supervisor, bridge)
-        tts = build_tts(config)
-        background: list[asyncio.Task[None]] = []
-        try:
+        async with contextlib.AsyncExitStack() as stack:
+            path = config.store.sqlite_path
+            store = await SqliteCallStore.open(path)
+            stack.push_async_callback(store.close)
+            customer_store = await SqliteCustomerStore.open(path)
+            stack.push_async_callback(customer_store.close)
+            agent_store = await SqliteAgentStore.open(path)
+            stack.push_async_callback(agent_store.close)
+            http = aiohttp.ClientSession()
+            stack.push_async_callback(http.close)
+            executor = ThreadPoolExecutor(config.asr.threads, thread_name_prefix="asr")
+            stack.callback(executor.shutdown, wait=False, cancel_futures=True)
+
+            bridge = RasaBridge(http, config.rasa.url, config.rasa.timeout_s)
+            supervisor = Supervisor(rasa_children(config, http)) if config.rasa.managed else None
+            readiness = Readiness(supervisor, bridge)
             loop = asyncio.get_running_loop()
             models = {lang: config.model_dir(lang) for lang in Language}
             asr_task = loop.run_in_executor(executor, VoskEngine, models)
+            tts = build_tts(config)
             await tts.start()
+            stack.push_async_callback(tts.close)
             prompts = load_prompts()
-            prompt_audio = {}
-            for lang in Language:
-                for prompt in (SystemPrompt.UNAVAILABLE, SystemPrompt.TECHNICAL_ERROR):
-                    pcm = await tts.synthesize(prompts.text(prompt, lang), lang)
-                    prompt_audio[(prompt.value, lang)] = pcm
+            prompt_audio = await _refusal_audio(tts, prompts)
             readiness.tts_ready = True
             engine = await asr_task
             readiness.asr_loaded = True
-            if supervisor is not None:
-                await supervisor.start(wait=False)
-            else:
-                background.append(asyncio.create_task(readiness.poll_rasa()))
-            endpoint = EndpointConfig(
-                min_speech_ms=config.asr.min_speech_ms,
-                end_silence_ms=config.asr.end_silence_ms,
-                no_input_ms=config.asr.no_input_ms,
-                max_utterance_ms=config.asr.max_utterance_ms,
+
+            customers = CustomerService(customer_store)
+            queue = AgentQueue(agent_store)
+            await _recover_queue(queue, customers)
+            handoff = QueueHandoff(
+                queue, _call_control(config, http), store, customers, prompts,
+                read_wav_8k(HOLD_MUSIC), max_wait_s=config.agents.max_wait_s,
+                transfer_timeout_s=config.agents.transfer_timeout_s,
             )
-            policy = SessionPolicy(
-                barge_in_ms=config.call.barge_in_ms,
-                no_input_limit=config.call.no_input_limit,
-                max_call_s=config.call.max_call_s,
-            )
-            handoff = CallbackHandoff()
             metrics = Metrics()
-
-            def new_session(info: CallInfo, codec: MediaCodec, send: Callable[[str], object],
-                            close: Callable[[], object]) -> CallSession:
-                holder: list[CallSession] = []
-
-                def open_stream() -> CallerAsr:
-                    expect = holder[0].expect if holder else None
-                    return CallerAsr(engine, executor, info.language,
-                                     expect or Expectation.OPEN, metrics)
-
-                def listener(emit: Callable[[ListenerEvent], None]) -> Listener:
-                    vad = WebRtcVad(TELEPHONY_RATE, config.asr.vad_aggressiveness)
-                    return Listener(vad, endpoint, open_stream, emit)
-
-                playback = Playback(
-                    _WsSink(codec, info.stream_sid, send),
-                    on_first_frame=lambda turn, at: holder[0].first_frame_sent(turn, at),
-                )
-                session = CallSession(
-                    info, listener_factory=listener, playback=playback, dialogue=bridge,
-                    speech=tts, store=store, prompts=prompts, handoff=handoff, policy=policy,
-                    close_media=close, metrics=metrics,  # type: ignore[arg-type]
-                )
-                holder.append(session)
-                return session
-
+            factory = SessionFactory(
+                engine=engine, executor=executor, dialogue=bridge, speech=tts, store=store,
+                prompts=prompts, handoff=handoff,
+                policy=SessionPolicy(barge_in_ms=config.call.barge_in_ms,
+                                     no_input_limit=config.call.no_input_limit,
+                                     max_call_s=config.call.max_call_s),
+                endpoint=EndpointConfig(min_speech_ms=config.asr.min_speech_ms,
+                                        end_silence_ms=config.asr.end_silence_ms,
+                                        no_input_ms=config.asr.no_input_ms,
+                                        max_utterance_ms=config.asr.max_utterance_ms),
+                vad_aggressiveness=config.asr.vad_aggressiveness, metrics=metrics,
+            )
             validator = None
             if not config.twilio.insecure_skip_signature:
                 validator = TwilioSignatureValidator(config.twilio.auth_token,
                                                      config.server.public_url)
-            app[SERVICES] = Services(
+            services = Services(
                 config=config, store=store, codec=TwilioMediaCodec(), validator=validator,
                 readiness=readiness, prompts=prompts, prompt_audio=prompt_audio,
-                new_session=new_session,
-                metrics=metrics,
-                customers=CustomerService(customer_store),
+                new_session=factory, metrics=metrics, customers=customers,
+                handoff=handoff, queue=queue, agents=AgentDirectory(agent_store),
             )
-            yield
-        finally:
-            for task in background:
-                task.cancel()
-            services = app.get(SERVICES)
-            if services is not None:
-                for session in list(services.active.values()):
-                    session.caller_hung_up()
-                    await session.wait_ended()
+            app[SERVICES] = services
             if supervisor is not None:
-                await supervisor.stop()
-            await tts.close()
-            await http.close()
-            executor.shutdown(wait=False, cancel_futures=True)
-            await customer_store.close()
-            await store.close()
+                await supervisor.start(wait=False)
+                stack.push_async_callback(supervisor.stop)
+            else:
+                poll = asyncio.create_task(readiness.poll_rasa())
+                stack.callback(poll.cancel)
+            stack.push_async_callback(_hang_up_all, services)
+            yield
 
     return ctx
+
+
+async def _hang_up_all(services: Services) -> None:
+    for session in list(services.active.values()):
+        session.caller_hung_up()
+        await session.wait_ended()

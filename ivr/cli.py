@@ -40,6 +40,16 @@ def cmd_call(args: argparse.Namespace) -> int:
     return asyncio.run(run_call(args, _config(args)))
 
 
+def cmd_softphone(args: argparse.Namespace) -> int:
+    from ivr.sim.softphone import run_softphone
+    from ivr.sim.soundio import list_devices
+
+    if args.list_devices:  # needs no configuration
+        print(list_devices())
+        return 0
+    return asyncio.run(run_softphone(args, _config(args)))
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from ivr.bench import run_bench
 
@@ -77,10 +87,12 @@ def cmd_fixtures(args: argparse.Namespace) -> int:
     return 0
 
 
-def register_customers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    from ivr.customers.cli import register
+def register_plugins(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from ivr.agents.cli import register as register_agents
+    from ivr.customers.cli import register as register_customers
 
-    register(sub)
+    register_customers(sub)
+    register_agents(sub)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -99,6 +111,17 @@ def build_parser() -> argparse.ArgumentParser:
     call.add_argument("--record", help="write the call audio (stereo caller/bot) to this WAV")
     call.add_argument("--json", action="store_true", help="print the result as JSON")
     call.set_defaults(func=cmd_call)
+
+    phone = sub.add_parser("softphone", help="talk to the bot with a microphone and speakers")
+    phone.add_argument("--list-devices", action="store_true", help="list sound devices, exit")
+    phone.add_argument("--input", help="microphone: device index or name (default: system's)")
+    phone.add_argument("--output", help="speaker: device index or name (default: system's)")
+    phone.add_argument("--url", help="server base URL (default: server.public_url)")
+    phone.add_argument("--lang", default="zh")
+    phone.add_argument("--customer-id")
+    phone.add_argument("--customer-title", help="how the bot addresses you, e.g. 张先生")
+    phone.add_argument("--record", metavar="DIR", help="save your turns as a fixture in DIR")
+    phone.set_defaults(func=cmd_softphone)
 
     bench = sub.add_parser("bench", help="concurrent simulated calls; writes a results file")
     bench.add_argument("--calls", type=int, default=10)
@@ -122,7 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
     setup.add_argument("--force", action="store_true", help="redo steps even if up to date")
     setup.set_defaults(func=cmd_setup)
 
-    register_customers(sub)
+    register_plugins(sub)
 
     fixtures = sub.add_parser("fixtures", help="synthesize caller WAVs for fixture scripts")
     fixtures.add_argument("path", nargs="?", default="audio/fixtures")

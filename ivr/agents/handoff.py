@@ -1,24 +1,190 @@
-"""Handoff until the agent queue exists: record the escalation, apologise, promise a callback."""
+"""The live handoff: escalated callers wait in the persistent agent queue, hear their position
+and hold audio (not transcribed), and are transferred through the provider when an agent
+accepts. A failed transfer puts the caller back at the head of the queue; a long wait ends in a
+callback follow-up; a caller who hangs up is recorded as abandoned with the wait time."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
-from typing import TYPE_CHECKING
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
-from ivr.call.prompts import SystemPrompt
+from ivr.agents.accounts import Agent
+from ivr.agents.queue import AgentQueue, QueueEntry, TransferFailed
+from ivr.call.prompts import PromptBook, SystemPrompt
+from ivr.core.errors import ProviderApiError
 from ivr.core.types import CallOutcome
+from ivr.customers.model import FollowUpKind
+from ivr.customers.service import CustomerService
 from ivr.dialogue.turns import Handoff
+from ivr.store.base import Store
+from ivr.telephony.base import CallControl
 
 if TYPE_CHECKING:
     from ivr.call.session import CallSession
 
 log = logging.getLogger(__name__)
 
+HOLD_CHUNK_S = 6.0
 
-class CallbackHandoff:
-    """No live agents: the caller hears that someone will call back; the call ends escalated."""
+
+@dataclass
+class _Waiter:
+    """One caller on hold; the dashboard's Accept hands it an agent and awaits the result."""
+
+    session: CallSession
+    entry: QueueEntry
+    offers: asyncio.Queue[tuple[Agent, asyncio.Future[None]]] = field(
+        default_factory=lambda: asyncio.Queue(4)
+    )
+
+
+class QueueHandoff:
+    """Both sides of the handoff: ``handoff`` for the call session, ``accept`` for the dashboard."""
+
+    def __init__(
+        self,
+        queue: AgentQueue,
+        control: CallControl | None,
+        store: Store,
+        customers: CustomerService | None,
+        prompts: PromptBook,
+        hold_audio: bytes,
+        *,
+        max_wait_s: float,
+        transfer_timeout_s: float,
+    ) -> None:
+        self._queue = queue
+        self._control = control
+        self._store = store
+        self._customers = customers
+        self._prompts = prompts
+        self._hold = hold_audio
+        self._max_wait = max_wait_s
+        self._transfer_timeout = transfer_timeout_s
+        self._waiting: dict[str, _Waiter] = {}
+        self.accept_to_request_ms: list[float] = []
+
+    # ---- dashboard side ----------------------------------------------------------------
+
+    async def accept(self, entry_id: int, agent: Agent) -> None:
+        """Atomically take the call (``AlreadyTaken`` for the loser) and transfer it."""
+        entry = await self._queue.accept(entry_id, agent.id)
+        waiter = self._waiting.get(entry.call_sid)
+        if waiter is None:
+            await self._queue.finish(entry.call_sid, "orphaned")
+            raise TransferFailed("the caller is no longer on the line")
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        waiter.offers.put_nowait((agent, done))
+        await asyncio.wait_for(asyncio.shield(done), self._transfer_timeout + 15)
+
+    # ---- call side ---------------------------------------------------------------------
 
     async def handoff(self, session: CallSession, handoff: Handoff) -> None:
-        log.info("call %s escalated (%s, %s) with no agent queue: callback promised",
-                 session.info.call_sid, handoff.reason, handoff.priority.value)
-        await session.end_for_handoff(CallOutcome.ESCALATED, SystemPrompt.NO_AGENT)
+        call_sid = session.info.call_sid
+        context = await self._context(session, handoff)
+        entry = await self._queue.enqueue(call_sid, handoff.reason, handoff.priority,
+                                          session.lang.value, context)
+        waiter = _Waiter(session, entry)
+        self._waiting[call_sid] = waiter
+        started = time.monotonic()
+        session.hold()
+        outcome = "abandoned"
+        try:
+            outcome = await self._hold_until_done(waiter, started)
+        finally:
+            self._waiting.pop(call_sid, None)
+            wait_s = round(time.monotonic() - started, 1)
+            with contextlib.suppress(Exception):
+                await asyncio.shield(self._close_entry(session, outcome, wait_s))
+
+    async def _close_entry(self, session: CallSession, outcome: str, wait_s: float) -> None:
+        if outcome != "transferred":
+            await self._queue.finish(session.info.call_sid, outcome, wait_s=wait_s)
+        await session.record(queue_wait_s=wait_s, queue_result=outcome)
+        if outcome == "abandoned":
+            session.outcome = CallOutcome.ABANDONED
+
+    async def _hold_until_done(self, waiter: _Waiter, started: float) -> str:
+        session = waiter.session
+        lang = session.lang
+        announced: int | None = None
+        while True:
+            position = await self._queue.position(session.info.call_sid)
+            if position is not None and position != announced:
+                text = self._prompts.text(SystemPrompt.QUEUE_POSITION, lang).format(n=position)
+                await session.say(text)
+                announced = position
+            remaining = self._max_wait - (time.monotonic() - started)
+            if remaining <= 0:
+                await self._timeout(session)
+                return "timed_out"
+            await session.play(self._hold)
+            try:
+                agent, done = await asyncio.wait_for(waiter.offers.get(),
+                                                     min(HOLD_CHUNK_S, remaining))
+            except TimeoutError:
+                await session.wait_played()
+                continue
+            if await self._transfer(waiter, agent, done):
+                return "transferred"
+
+    async def _transfer(self, waiter: _Waiter, agent: Agent,
+                        done: asyncio.Future[None]) -> bool:
+        session = waiter.session
+        call_sid = session.info.call_sid
+        await session.stop_audio()
+        try:
+            if self._control is None:
+                raise ProviderApiError("no provider REST credentials configured")
+            await session.say(self._prompts.text(SystemPrompt.TRANSFER_CONNECTING, session.lang))
+            started = time.monotonic()
+            await asyncio.wait_for(self._control.transfer(call_sid, agent.target),
+                                   self._transfer_timeout)
+            self.accept_to_request_ms.append((time.monotonic() - started) * 1000)
+        except (ProviderApiError, TimeoutError) as exc:
+            log.warning("call %s: transfer to agent %s failed: %s", call_sid, agent.id, exc)
+            await self._queue.requeue_head(waiter.entry.id)
+            await session.event("transfer_failed", "provider_error", {"agent": agent.id})
+            done.set_exception(TransferFailed(f"transfer failed: {exc}"))
+            await session.say(self._prompts.text(SystemPrompt.TRANSFER_FAILED, session.lang))
+            return False
+        await self._queue.finish(call_sid, "transferred")
+        await session.record(agent_id=agent.id, agent=agent.display_name)
+        await session.event("transferred", agent.target.kind.value, {"agent": agent.id})
+        done.set_result(None)
+        await session.end_for_handoff(CallOutcome.ESCALATED, None)
+        return True
+
+    async def _timeout(self, session: CallSession) -> None:
+        if self._customers is not None:
+            await self._customers.add_followup(
+                FollowUpKind.CALLBACK, "no agent answered within the maximum wait",
+                call_sid=session.info.call_sid, customer_id=session.info.customer_id,
+            )
+        await session.end_for_handoff(CallOutcome.ESCALATED, SystemPrompt.QUEUE_TIMEOUT)
+
+    async def _context(self, session: CallSession, handoff: Handoff) -> dict[str, Any]:
+        """The agent's context card (everything already masked by the store)."""
+        call = await self._store.get_call(session.info.call_sid)
+        details = dict(call.details) if call is not None else {}
+        turns = await self._store.get_turns(session.info.call_sid)
+        profile: dict[str, Any] | None = None
+        if self._customers is not None and session.info.customer_id:
+            profile = await self._customers.profile(session.info.customer_id)
+        customer = {k: profile.get(k) for k in ("customer_id", "name", "title",
+                                                "phone_masked", "card_last4", "city",
+                                                "activation_status")} if profile else {}
+        return {
+            "customer": customer,
+            "reason": handoff.reason,
+            "priority": handoff.priority.value,
+            "language": session.lang.value,
+            "confirmed_fields": details.get("confirmed_fields", []),
+            "faq_topics": details.get("faq_topics", []),
+            "rating": details.get("rating"),
+            "transcript": [{"role": t.role.value, "text": t.text} for t in turns],
+        }

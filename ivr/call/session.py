@@ -74,6 +74,7 @@ class CallInfo:
     language: Language
     customer_id: str | None = None
     metadata: dict[str, str] = field(default_factory=dict)
+    outbound: bool = False
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,8 @@ class SessionPolicy:
     barge_in_max_ms: int = 700
     no_input_limit: int = 3
     max_call_s: int = 900
+    # Outbound calls: greet this long after answer if the callee says nothing first.
+    callee_silence_s: float = 1.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +165,8 @@ class CallSession:
         self._tasks: list[asyncio.Task[None]] = []
         self._ended = asyncio.Event()
         self._main: asyncio.Task[None] | None = None
+        self._callee_spoke: asyncio.Event | None = None
+        self._callee_done: asyncio.Event | None = None
         self._background: set[asyncio.Task[Any]] = set()
         self._hung_up = False
         self.latencies_ms: list[float] = []
@@ -202,6 +207,8 @@ class CallSession:
             await self._finish()
 
     async def _converse(self) -> None:
+        if self.info.outbound:
+            await self._await_callee()
         await self._respond(START_MESSAGE, caller=None)
         while not self.ended:
             await self._wait_playback()
@@ -216,6 +223,18 @@ class CallSession:
                 continue
             self._no_input = 0
             await self._respond(item.message or item.text, caller=item)
+
+    async def _await_callee(self) -> None:
+        """Outbound: greet after the callee's first words ("喂?") or a short silence."""
+        self._callee_spoke = asyncio.Event()
+        self._callee_done = asyncio.Event()
+        self.state = State.LISTENING
+        self._listener.set_mode(ListenMode.LISTEN)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._callee_spoke.wait(), self._policy.callee_silence_s)
+            await asyncio.wait_for(self._callee_done.wait(), 5.0)
+        self._callee_spoke = self._callee_done = None
+        self._ignore()
 
     async def _wait_playback(self) -> None:
         """Let the bot finish speaking, then listen for the answer."""
@@ -301,6 +320,14 @@ class CallSession:
     # ---- listener events -----------------------------------------------------------------
 
     def _on_listener_event(self, event: ListenerEvent) -> None:
+        if self._callee_spoke is not None and self._callee_done is not None:
+            if isinstance(event, SpeechStarted):
+                self._callee_spoke.set()
+            elif isinstance(event, SpeechEnded):
+                if event.stream is not None:
+                    self._spawn(event.stream.cancel())
+                self._callee_done.set()
+            return
         if isinstance(event, SpeechStarted):
             return
         if isinstance(event, NoInput):

@@ -35,6 +35,11 @@ def render_phrase(text: str, lang: Language, out: Path) -> None:
     tmp.replace(out)
 
 
+def render_key(text: str, lang: Language) -> str:
+    """The ``.render.json`` stamp of a WAV rendered (or recorded) for ``text``."""
+    return hashlib.sha256(f"{text}|{VOICES[lang]}|{SPEED}|{PITCH}".encode()).hexdigest()[:16]
+
+
 def synthesize_script(script_path: Path, *, force: bool = False) -> int:
     script = load_script(script_path)
     stamp_path = script_path.parent / ".render.json"
@@ -45,9 +50,7 @@ def synthesize_script(script_path: Path, *, force: bool = False) -> int:
     for turn in script.turns:
         if turn.wav is None or turn.say is None:
             continue
-        key = hashlib.sha256(
-            f"{turn.say}|{VOICES[script.lang]}|{SPEED}|{PITCH}".encode()
-        ).hexdigest()[:16]
+        key = render_key(turn.say, script.lang)
         name = turn.wav.name
         if not force and turn.wav.exists() and stamps.get(name) == key:
             continue

@@ -3,7 +3,11 @@
 Signed voice webhook → TwiML → signed Media Streams WebSocket; continuous 20 ms μ-law frames
 (silence between utterances) in real time; the bot's audio is "played" on the same 20 ms clock,
 marks are echoed once the audio before them has played, ``clear`` drops unplayed audio and
-echoes pending marks (as Twilio does)."""
+echoes pending marks (as Twilio does).
+
+The caller audio source and the bot audio sink are pluggable (:meth:`PhoneSimulator.run`): a
+script drives :meth:`PhoneSimulator.call`; the softphone (``ivr.sim.softphone``) plugs in a
+microphone and a speaker."""
 
 from __future__ import annotations
 
@@ -79,6 +83,13 @@ def new_sid(prefix: str) -> str:
     return prefix + secrets.token_hex(16)
 
 
+# The next 20 ms caller frame (160 bytes of μ-law) and whether it is the last voiced frame of an
+# utterance (the reference point for the reply latency).
+CallerSource = Callable[[], tuple[bytes, bool]]
+# The bot audio "played" in one 20 ms tick (up to 160 bytes of μ-law; b"" when nothing played).
+BotSink = Callable[[bytes], None]
+
+
 def ulaw_frames(pcm8k: bytes) -> list[bytes]:
     ulaw = pcm16_to_ulaw(pcm8k)
     frames = [ulaw[i : i + FRAME] for i in range(0, len(ulaw), FRAME)]
@@ -90,8 +101,10 @@ def ulaw_frames(pcm8k: bytes) -> list[bytes]:
 class _Line:
     """State shared by the 20 ms clock, the receiver and the script driver of one call."""
 
-    def __init__(self) -> None:
+    def __init__(self, source: CallerSource | None = None, sink: BotSink | None = None) -> None:
         self.outgoing: deque[tuple[bytes, bool]] = deque()
+        self.source: CallerSource = source or self.scripted_frame
+        self.sink = sink
         self.play: bytearray = bytearray()
         self.received = 0
         self.played = 0
@@ -104,6 +117,33 @@ class _Line:
         self.rec_bot = bytearray()
         self.closed = asyncio.Event()
         self.started = 0.0
+
+    def scripted_frame(self) -> tuple[bytes, bool]:
+        """The default caller source: queued script audio, silence between utterances."""
+        return self.outgoing.popleft() if self.outgoing else (SILENCE, False)
+
+
+@dataclass
+class LiveCall:
+    """A connected media stream (clock and receiver running), handed to a call driver."""
+
+    call_sid: str
+    stream_sid: str
+    ws: aiohttp.ClientWebSocketResponse
+    line: _Line
+    result: SimResult
+
+    @property
+    def closed(self) -> asyncio.Event:
+        """Set when the server has closed the media stream."""
+        return self.line.closed
+
+    async def hangup(self) -> None:
+        """The caller hangs up: a ``stop`` message, then the socket closes."""
+        await _send_stop(self.ws, self.stream_sid, self.result)
+
+
+CallDriver = Callable[[LiveCall], Awaitable[None]]
 
 
 class PhoneSimulator:
@@ -121,7 +161,28 @@ class PhoneSimulator:
     ) -> SimResult:
         """Place one call. ``before_turn(i)`` runs just before caller turn ``i`` (0-based),
         after the bot has finished speaking — a hook for fault injection in tests."""
-        sid = new_sid("CA")
+
+        async def drive(live: LiveCall) -> None:
+            await self._drive(live.ws, live.stream_sid, script, live.line, live.result,
+                              before_turn)
+
+        return await self.run(script, drive, record=record)
+
+    async def run(
+        self,
+        script: CallScript,
+        drive: CallDriver,
+        *,
+        source: CallerSource | None = None,
+        sink: BotSink | None = None,
+        record: bool = True,
+        call_sid: str | None = None,
+    ) -> SimResult:
+        """Place one call whose caller is ``drive``: it runs once the media stream has started
+        and the call lasts until it returns. ``source`` supplies the caller's 20 ms frames
+        (default: the script audio queued by ``drive``), ``sink`` receives the bot audio as it
+        is played. ``script`` gives the language and customer (its turns are not used here)."""
+        sid = call_sid or new_sid("CA")
         result = SimResult(call_sid=sid)
         started = time.monotonic()
         async with aiohttp.ClientSession() as http:
@@ -132,7 +193,8 @@ class PhoneSimulator:
                 result.refused = True
                 result.ended_by = "refused"
             else:
-                await self._stream(http, sid, stream_url, params, script, result, before_turn)
+                await self._stream(http, sid, stream_url, params, script, result, drive,
+                                   _Line(source, sink))
             result.duration_s = time.monotonic() - started
             if record:
                 result.record = await self._fetch_record(http, sid)
@@ -149,7 +211,7 @@ class PhoneSimulator:
             "ApiVersion": "2010-04-01",
             "CallSid": sid,
             "CallStatus": "ringing",
-            "Direction": "inbound",
+            "Direction": "outbound-api" if script.outbound else "inbound",
             "From": self.o.from_number,
             "To": self.o.to_number,
         }
@@ -168,14 +230,14 @@ class PhoneSimulator:
         params: dict[str, str],
         script: CallScript,
         result: SimResult,
-        before_turn: Callable[[int], Awaitable[None]] | None,
+        drive: CallDriver,
+        line: _Line,
     ) -> None:
         parts = urlsplit(stream_url)
         scheme = "wss" if self._base.startswith("https") else "ws"
         ws_base = scheme + self._base[self._base.index(":") :]
         connect_url = ws_base + parts.path + (f"?{parts.query}" if parts.query else "")
         headers = {SIGNATURE_HEADER: sign(stream_url, {}, self.o.auth_token)}
-        line = _Line()
         stream_sid = new_sid("MZ")
         async with http.ws_connect(connect_url, headers=headers, max_msg_size=1 << 20) as ws:
             await ws.send_str(json.dumps({"event": "connected", "protocol": "Call",
@@ -188,7 +250,7 @@ class PhoneSimulator:
             clock = asyncio.create_task(self._clock(ws, stream_sid, line, result))
             receiver = asyncio.create_task(self._receive(ws, stream_sid, line, result))
             try:
-                await self._drive(ws, stream_sid, script, line, result, before_turn)
+                await drive(LiveCall(sid, stream_sid, ws, line, result))
             finally:
                 clock.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -207,10 +269,7 @@ class PhoneSimulator:
         chunk = 0
         t0 = time.monotonic()
         while not ws.closed:
-            if line.outgoing:
-                frame, last_voiced = line.outgoing.popleft()
-            else:
-                frame, last_voiced = SILENCE, False
+            frame, last_voiced = line.source()
             chunk += 1
             seq += 1
             msg = {"event": "media", "sequenceNumber": str(seq), "streamSid": stream_sid,
@@ -233,6 +292,8 @@ class PhoneSimulator:
                 line.last_bot_audio = time.monotonic()
                 result.bot_frames += 1
             line.rec_bot += ulaw_to_pcm16(played.ljust(FRAME, b"\xff"))
+            if line.sink is not None:
+                line.sink(played)
             while line.marks and line.marks[0][0] <= line.played:
                 _, name = line.marks.popleft()
                 await _echo_mark(ws, stream_sid, name, result)
@@ -305,17 +366,14 @@ class PhoneSimulator:
             if turn.barge_in_ms is not None:
                 if not await self._bot_spoke(line, turn.barge_in_ms):
                     result.errors.append(f"turn {index + 1}: bot never spoke for barge-in")
-            elif not await self._bot_done(line):
+            elif (index > 0 or not script.outbound) and not await self._bot_done(line):
                 result.errors.append(f"turn {index + 1}: bot did not finish speaking")
             if before_turn is not None:
                 await before_turn(index)
             for raw in turn.raw:
                 await ws.send_str(raw)
             if turn.hangup:
-                await ws.send_str(json.dumps({"event": "stop", "streamSid": stream_sid,
-                                              "stop": {"callSid": result.call_sid}}))
-                result.ended_by = "caller"
-                await ws.close()
+                await _send_stop(ws, stream_sid, result)
                 return
             await self._act(ws, stream_sid, index, turn, line, result)
         await self._bot_done(line)
@@ -330,7 +388,8 @@ class PhoneSimulator:
         timing = TurnTiming(index + 1, "silence", "", barge_in=turn.barge_in_ms is not None)
         line.turn_bot_frames = 0
         if turn.silence_ms:
-            result.turns.append(timing)
+            if turn.wav is None:  # a pause before speech is part of the speech turn
+                result.turns.append(timing)
             await asyncio.sleep(turn.silence_ms / 1000)
         if turn.wav is not None:
             pcm = read_wav_8k(turn.wav)
@@ -374,6 +433,16 @@ async def _drained(line: _Line) -> None:
     """Wait until the clock has sent every queued caller frame (or the call ended)."""
     while line.outgoing and not line.closed.is_set():  # noqa: ASYNC110 - polled on the 20 ms clock
         await asyncio.sleep(0.02)
+
+
+async def _send_stop(ws: aiohttp.ClientWebSocketResponse, stream_sid: str,
+                     result: SimResult) -> None:
+    if not ws.closed:
+        with contextlib.suppress(ConnectionError):
+            await ws.send_str(json.dumps({"event": "stop", "streamSid": stream_sid,
+                                          "stop": {"callSid": result.call_sid}}))
+    result.ended_by = "caller"
+    await ws.close()
 
 
 async def _echo_mark(ws: aiohttp.ClientWebSocketResponse, stream_sid: str, name: str,

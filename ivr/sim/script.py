@@ -36,6 +36,8 @@ class CallScript:
     path: Path | None = None
     # Wire messages sent verbatim after ``connected`` and before ``start``.
     before_start: tuple[str, ...] = ()
+    # outbound: the bot called; the callee may speak first ("喂?") before any greeting.
+    outbound: bool = False
 
 
 def _turn(raw: Any, base: Path, where: str) -> CallerTurn:
@@ -89,4 +91,5 @@ def load_script(path: Path) -> CallScript:
         expect=dict(raw.get("expect") or {}),
         path=path,
         before_start=tuple(str(m) for m in raw.get("before_start") or ()),
+        outbound=raw.get("direction", "inbound") == "outbound",
     )

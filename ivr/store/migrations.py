@@ -88,6 +88,67 @@ MIGRATIONS: tuple[Migration, ...] = (
             " last_at TEXT NOT NULL, PRIMARY KEY (call_sid, customer_id))",
         ),
     ),
+    Migration(
+        4,
+        "human agents, the agent queue, dashboard sessions and failed logins",
+        (
+            "CREATE TABLE agents ("
+            " id INTEGER PRIMARY KEY, username TEXT NOT NULL UNIQUE,"
+            " display_name TEXT NOT NULL, role TEXT NOT NULL, languages TEXT NOT NULL,"
+            " presence TEXT NOT NULL DEFAULT 'away', transfer_kind TEXT NOT NULL,"
+            " transfer_address TEXT NOT NULL, password_hash TEXT NOT NULL,"
+            " created_at TEXT NOT NULL, updated_at TEXT NOT NULL)",
+            "CREATE TABLE agent_queue ("
+            " id INTEGER PRIMARY KEY, call_sid TEXT NOT NULL, reason TEXT NOT NULL,"
+            " priority TEXT NOT NULL, rank INTEGER NOT NULL, seq INTEGER NOT NULL,"
+            " language TEXT NOT NULL, context TEXT NOT NULL DEFAULT '{}',"
+            " status TEXT NOT NULL, agent_id INTEGER, enqueued_at TEXT NOT NULL,"
+            " accepted_at TEXT, ended_at TEXT, wait_s REAL,"
+            " attempts INTEGER NOT NULL DEFAULT 0)",
+            "CREATE INDEX agent_queue_order ON agent_queue (status, language, rank, seq)",
+            "CREATE INDEX agent_queue_call ON agent_queue (call_sid, id)",
+            "CREATE INDEX agent_queue_ended ON agent_queue (ended_at)",
+            "CREATE TABLE agent_sessions ("
+            " token_hash TEXT PRIMARY KEY,"
+            " agent_id INTEGER NOT NULL REFERENCES agents (id) ON DELETE CASCADE,"
+            " csrf TEXT NOT NULL, created_at TEXT NOT NULL, last_seen TEXT NOT NULL)",
+            "CREATE TABLE login_failures (username TEXT NOT NULL, at TEXT NOT NULL)",
+            "CREATE INDEX login_failures_user ON login_failures (username, at)",
+        ),
+    ),
+    Migration(
+        5,
+        "outbound campaigns: campaigns, targets, dial attempts and do-not-call lists",
+        (
+            "CREATE TABLE campaigns ("
+            " id TEXT PRIMARY KEY, name TEXT NOT NULL, purpose TEXT NOT NULL,"
+            " rules TEXT NOT NULL DEFAULT '[]', policy TEXT NOT NULL DEFAULT '{}',"
+            " state TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL,"
+            " started_at TEXT, finished_at TEXT, ends_at TEXT, rules_checked_at TEXT)",
+            "CREATE TABLE campaign_targets ("
+            " campaign_id TEXT NOT NULL REFERENCES campaigns (id) ON DELETE CASCADE,"
+            " customer_id TEXT NOT NULL, source TEXT NOT NULL, state TEXT NOT NULL,"
+            " attempts INTEGER NOT NULL DEFAULT 0, next_at TEXT, reason TEXT,"
+            " last_outcome TEXT, fallback_channel TEXT, fallback_ref TEXT, fallback_token TEXT,"
+            " created_at TEXT NOT NULL, updated_at TEXT NOT NULL,"
+            " PRIMARY KEY (campaign_id, customer_id))",
+            "CREATE INDEX campaign_targets_due ON campaign_targets (campaign_id, state, next_at)",
+            "CREATE TABLE campaign_attempts ("
+            " id TEXT PRIMARY KEY,"
+            " campaign_id TEXT NOT NULL REFERENCES campaigns (id) ON DELETE CASCADE,"
+            " customer_id TEXT NOT NULL, attempt_no INTEGER NOT NULL, state TEXT NOT NULL,"
+            " call_sid TEXT, answered_by TEXT, outcome TEXT, voicemail_action TEXT,"
+            " error TEXT, created_at TEXT NOT NULL, dialed_at TEXT, answered_at TEXT,"
+            " ended_at TEXT, UNIQUE (campaign_id, customer_id, attempt_no))",
+            "CREATE INDEX campaign_attempts_sid ON campaign_attempts (call_sid)",
+            "CREATE INDEX campaign_attempts_customer ON campaign_attempts"
+            " (customer_id, created_at)",
+            "CREATE INDEX campaign_attempts_state ON campaign_attempts (state)",
+            "CREATE TABLE campaign_dnc ("
+            " campaign_id TEXT NOT NULL, customer_id TEXT NOT NULL, reason TEXT,"
+            " added_at TEXT NOT NULL, PRIMARY KEY (campaign_id, customer_id))",
+        ),
+    ),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 

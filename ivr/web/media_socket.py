@@ -78,7 +78,8 @@ class _Socket:
         self.pending_errors.clear()
         metadata = {k: v for k, v in params.items() if k.startswith(("customer_", "campaign_"))}
         info = CallInfo(event.call_sid, event.stream_sid, lang,
-                        params.get("customer_id") or None, metadata)
+                        params.get("customer_id") or None, metadata,
+                        outbound=params.get("direction") == "outbound")
         self.session = services.new_session(info, services.codec, self.send, self.close)
         services.active[event.call_sid] = self.session
         services.metrics.calls_started += 1

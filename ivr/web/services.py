@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from ivr.agents.accounts import AgentDirectory
+from ivr.agents.queue import AgentQueue, HandoffService
 from ivr.call.prompts import PromptBook
 from ivr.call.session import CallInfo, CallSession
+from ivr.campaigns.service import CampaignService
 from ivr.config import Config
 from ivr.core.audio import Pcm
 from ivr.core.types import Language
@@ -28,8 +31,8 @@ class Readiness(Protocol):
 
 class SessionFactory(Protocol):
     def __call__(
-        self, info: CallInfo, codec: MediaCodec, send: Callable[[str], object],
-        close: Callable[[], object],
+        self, info: CallInfo, codec: MediaCodec, send: Callable[[str], Awaitable[None]],
+        close: Callable[[], Awaitable[None]],
     ) -> CallSession: ...
 
 
@@ -47,3 +50,9 @@ class Services:
     active: dict[str, CallSession] = field(default_factory=dict)
     # Customers and follow-ups (/internal/*, /api/followups); None: those routes answer 503.
     customers: CustomerService | None = None
+    # The human-agent side (/dashboard/*); None: the dashboard answers 503.
+    handoff: HandoffService | None = None
+    queue: AgentQueue | None = None
+    agents: AgentDirectory | None = None
+    # Outbound campaigns (/api/campaigns/*, status callbacks); None: those routes answer 503.
+    campaigns: CampaignService | None = None

@@ -77,7 +77,7 @@ async def voice(request: web.Request) -> web.Response:
         play = f"{services.config.server.public_url.rstrip('/')}/prompts/unavailable-{lang}.wav"
         return web.Response(text=twilio_twiml.refuse(play), content_type=TWIML)
     await services.store.create_call(record)
-    params = {"lang": lang.value}
+    params = {"lang": lang.value, "direction": direction.value}
     if customer_id:
         params["customer_id"] = customer_id
     if profile is not None:

@@ -87,6 +87,7 @@ def start_server(tmp: Path, **overrides: str) -> Server:
         IVR_RASA_URL=f"http://127.0.0.1:{free_port()}",
         IVR_RASA_ACTIONS_PORT=str(free_port()),
         IVR_ASR_NO_INPUT_MS="2500",
+        IVR_AGENTS_MAX_WAIT_S="8",
     )
     env.update(overrides)
     subprocess.run([str(IVR), "customers", "import", str(CUSTOMERS), "--db",

@@ -1,0 +1,182 @@
+"""The dialer: picks due targets of running campaigns and places their calls.
+
+Per campaign, at most ``policy.max_concurrent`` targets are dialling or on a call, and calls
+start at most ``policy.calls_per_second`` per second. Before each request the attempt is
+written as ``dialing`` (``SqliteCampaignStore.begin_attempt``), so a crash between that write
+and the provider's answer leaves a trace that ``reconcile`` turns into ``unknown`` instead of
+a second call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime, timedelta
+from urllib.parse import urlencode
+
+from ivr.campaigns import eligibility, outcomes
+from ivr.campaigns.context import CampaignContext
+from ivr.campaigns.model import (
+    DUE_STATES,
+    LIVE_STATES,
+    AttemptState,
+    Campaign,
+    Target,
+    TargetState,
+)
+from ivr.campaigns.pacing import Pacer
+from ivr.campaigns.retry import retryable_http
+from ivr.campaigns.windows import next_call_time
+from ivr.core.errors import ProviderApiError
+from ivr.customers.model import Customer
+from ivr.telephony.base import ProviderHttpError
+
+log = logging.getLogger(__name__)
+MAX_ERROR = 300
+
+
+def answer_url(base: str, campaign: Campaign, customer_id: str, attempt_id: str) -> str:
+    query = {"customer_id": customer_id, "campaign_id": campaign.id, "attempt_id": attempt_id}
+    if campaign.policy.reward:
+        query["campaign_reward"] = campaign.policy.reward
+    return f"{base.rstrip('/')}/twilio/voice?{urlencode(query)}"
+
+
+def status_url(base: str, attempt_id: str) -> str:
+    return f"{base.rstrip('/')}/twilio/status?{urlencode({'attempt_id': attempt_id})}"
+
+
+class Dialer:
+    def __init__(self, ctx: CampaignContext) -> None:
+        self.ctx = ctx
+        self._pacers: dict[str, Pacer] = {}
+        self._inflight: set[asyncio.Task[None]] = set()
+
+    async def drain(self) -> None:
+        """Wait for every provider request in flight (tests; shutdown)."""
+        while self._inflight:
+            await asyncio.gather(*list(self._inflight), return_exceptions=True)
+
+    def _pacer(self, campaign: Campaign) -> Pacer:
+        pacer = self._pacers.get(campaign.id)
+        if pacer is None:
+            pacer = Pacer(campaign.policy.calls_per_second, self.ctx.monotonic, self.ctx.sleep)
+            self._pacers[campaign.id] = pacer
+        pacer.set_rate(campaign.policy.calls_per_second)
+        return pacer
+
+    async def dial_due(self, campaign: Campaign) -> int:
+        """Start calls for due targets, within the concurrency limit; returns how many."""
+        counts = await self.ctx.store.state_counts(campaign.id)
+        free = campaign.policy.max_concurrent - sum(counts[s.value] for s in LIVE_STATES)
+        started = 0
+        if free <= 0:
+            return 0
+        for target in await self.ctx.store.due_targets(campaign.id, self.ctx.now(), free * 4):
+            if started >= free:
+                break
+            customer = await self._ready(campaign, target)
+            if customer is None:
+                continue
+            await self._pacer(campaign).acquire()
+            attempt = await self.ctx.store.begin_attempt(target, self.ctx.new_id(),
+                                                         self.ctx.now())
+            if attempt is None:
+                continue
+            started += 1
+            task = asyncio.create_task(self._place(campaign, customer, attempt.id))
+            self._inflight.add(task)
+            task.add_done_callback(self._inflight.discard)
+        return started
+
+    async def _ready(self, campaign: Campaign, target: Target) -> Customer | None:
+        """The customer when they may be called right now; otherwise the target is skipped
+        or moved to its next calling window, and None is returned."""
+        store, now = self.ctx.store, self.ctx.now()
+        customer = await self.ctx.customers.get_customer(target.customer_id)
+        if customer is None:
+            await self._skip(target, "no_customer")
+            return None
+        history = None
+        if target.attempts == 0:
+            since = now - timedelta(days=campaign.policy.period_days)
+            history = eligibility.ContactHistory(
+                *await store.contact_history(customer.customer_id, campaign.id, since))
+        verdict = eligibility.check(
+            customer, campaign.purpose, campaign.policy, now,
+            do_not_call=await store.is_dnc(campaign.id, customer.customer_id), history=history)
+        if not verdict.ok:
+            await self._skip(target, verdict.reason)
+            return None
+        when = next_call_time(now, customer.timezone, campaign.policy)
+        if when is None:
+            await self._skip(target, "no_calling_window")
+            return None
+        if when > now:
+            await self._later(target, when)
+            return None
+        return customer
+
+    async def _skip(self, target: Target, reason: str) -> None:
+        await self.ctx.store.update_target(
+            target.campaign_id, target.customer_id, self.ctx.now(),
+            state=TargetState.SKIPPED if target.attempts == 0 else TargetState.FAILED,
+            reason=reason, from_states=DUE_STATES)
+
+    async def _later(self, target: Target, when: datetime) -> None:
+        await self.ctx.store.update_target(target.campaign_id, target.customer_id,
+                                           self.ctx.now(), next_at=when, from_states=DUE_STATES)
+
+    async def _place(self, campaign: Campaign, customer: Customer, attempt_id: str) -> None:
+        ctx = self.ctx
+        base = ctx.settings.public_url
+        try:
+            sid = await ctx.control.place_call(
+                customer.phone, ctx.settings.caller_id,
+                answer_url(base, campaign, customer.customer_id, attempt_id),
+                status_url(base, attempt_id),
+                machine_detection=campaign.policy.machine_detection)
+        except ProviderApiError as err:
+            await self._refused(attempt_id, err)
+            return
+        except Exception:  # a bug, not a provider answer: whether a call exists is unknown
+            log.exception("placing attempt %s failed unexpectedly", attempt_id)
+            await self._unknown(attempt_id, "dial raised an unexpected error")
+            return
+        await ctx.store.update_attempt(attempt_id, call_sid=sid, dialed_at=ctx.now())
+        placed = await ctx.store.update_attempt(attempt_id, state=AttemptState.INITIATED,
+                                                from_states=(AttemptState.DIALING,))
+        if placed is not None:
+            await ctx.store.update_target(campaign.id, customer.customer_id, ctx.now(),
+                                          state=TargetState.IN_PROGRESS,
+                                          from_states=(TargetState.DIALING,))
+
+    async def _refused(self, attempt_id: str, err: ProviderApiError) -> None:
+        status = err.http_status if isinstance(err, ProviderHttpError) else 0
+        if status == 0:
+            # Timed out or the connection broke: the provider may have created the call.
+            await self._unknown(attempt_id, str(err)[:MAX_ERROR])
+            return
+        attempt = await self.ctx.store.update_attempt(
+            attempt_id, state=AttemptState.ERROR, error=str(err)[:MAX_ERROR],
+            ended_at=self.ctx.now(), from_states=(AttemptState.DIALING,))
+        if attempt is None:
+            return
+        if retryable_http(status):
+            await outcomes.schedule_next(self.ctx, attempt, reason=f"provider_http_{status}")
+        else:
+            code = getattr(err, "provider_code", None)
+            await self.ctx.store.update_target(
+                attempt.campaign_id, attempt.customer_id, self.ctx.now(),
+                state=TargetState.FAILED, reason=f"provider_refused:{code or status}",
+                from_states=(TargetState.DIALING,))
+
+    async def _unknown(self, attempt_id: str, error: str) -> None:
+        attempt = await self.ctx.store.update_attempt(
+            attempt_id, state=AttemptState.UNKNOWN, error=error,
+            from_states=(AttemptState.DIALING,))
+        if attempt is not None:
+            await self.ctx.store.update_target(
+                attempt.campaign_id, attempt.customer_id, self.ctx.now(),
+                state=TargetState.UNKNOWN, reason="dial_outcome_unknown",
+                from_states=(TargetState.DIALING,))

@@ -1,0 +1,45 @@
+"""Provider call statuses → attempt states, and when to try again (pure)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from ivr.campaigns.model import AttemptState
+from ivr.campaigns.policy import Policy
+
+# Twilio CallStatus values.
+STATUS_STATES: dict[str, AttemptState] = {
+    "queued": AttemptState.INITIATED,
+    "initiated": AttemptState.INITIATED,
+    "ringing": AttemptState.RINGING,
+    "in-progress": AttemptState.IN_PROGRESS,
+    "answered": AttemptState.IN_PROGRESS,
+    "completed": AttemptState.COMPLETED,
+    "busy": AttemptState.BUSY,
+    "no-answer": AttemptState.NO_ANSWER,
+    "failed": AttemptState.FAILED,
+    "canceled": AttemptState.CANCELED,
+}
+# AnsweredBy values that mean an answering machine (or a fax): the attempt is voicemail.
+MACHINE = frozenset({"machine_start", "machine_end_beep", "machine_end_silence",
+                     "machine_end_other", "fax"})
+PROGRESS_RANK = {AttemptState.DIALING: 0, AttemptState.INITIATED: 1, AttemptState.RINGING: 2,
+                 AttemptState.IN_PROGRESS: 3}
+
+
+def backoff(policy: Policy, attempts_made: int) -> timedelta:
+    """The wait after the ``attempts_made``-th unreached attempt (1-based)."""
+    factor = policy.retry_backoff_factor ** max(0, attempts_made - 1)
+    return timedelta(seconds=min(policy.retry_backoff_max_s, policy.retry_backoff_s * factor))
+
+
+def next_attempt_at(policy: Policy, attempts_made: int, now: datetime) -> datetime | None:
+    """When to try again after an unreached attempt; None when attempts are used up."""
+    if attempts_made >= policy.max_attempts:
+        return None
+    return now + backoff(policy, attempts_made)
+
+
+def retryable_http(http_status: int) -> bool:
+    """A refused dial request worth retrying: no answer at all, throttled, or a server error."""
+    return http_status == 0 or http_status == 429 or http_status >= 500
