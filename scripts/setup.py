@@ -24,7 +24,7 @@ VENV = ROOT / ".venv"
 RASA_VENV = ROOT / ".venv-rasa"
 DEBIAN_PACKAGES = {
     "run": ["espeak-ng", "libespeak-ng1", "libportaudio2"],
-    "test": ["espeak-ng", "libespeak-ng1", "libportaudio2"],
+    "test": ["espeak-ng", "libespeak-ng1", "libportaudio2", "chromium"],
 }
 
 

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-HOLD_CHUNK_S = 6.0
+POLL_S = 0.5  # how often the hold loop re-checks the queue position
 
 
 @dataclass
@@ -66,7 +66,7 @@ class QueueHandoff:
         self._max_wait = max_wait_s
         self._transfer_timeout = transfer_timeout_s
         self._waiting: dict[str, _Waiter] = {}
-        self.accept_to_request_ms: list[float] = []
+        self.transfer_request_ms: list[float] = []
 
     # ---- dashboard side ----------------------------------------------------------------
 
@@ -109,25 +109,26 @@ class QueueHandoff:
             session.outcome = CallOutcome.ABANDONED
 
     async def _hold_until_done(self, waiter: _Waiter, started: float) -> str:
+        """Announce the position when it changes and keep hold audio queued, while staying
+        ready to take an agent's offer at any moment (never blocked on playback)."""
         session = waiter.session
-        lang = session.lang
         announced: int | None = None
         while True:
             position = await self._queue.position(session.info.call_sid)
             if position is not None and position != announced:
-                text = self._prompts.text(SystemPrompt.QUEUE_POSITION, lang).format(n=position)
-                await session.say(text)
+                text = self._prompts.text(SystemPrompt.QUEUE_POSITION, session.lang)
+                await session.say(text.format(n=position), wait=False)
                 announced = position
             remaining = self._max_wait - (time.monotonic() - started)
             if remaining <= 0:
                 await self._timeout(session)
                 return "timed_out"
-            await session.play(self._hold)
+            if not session.playing:
+                await session.play(self._hold)
             try:
                 agent, done = await asyncio.wait_for(waiter.offers.get(),
-                                                     min(HOLD_CHUNK_S, remaining))
+                                                     min(POLL_S, remaining))
             except TimeoutError:
-                await session.wait_played()
                 continue
             if await self._transfer(waiter, agent, done):
                 return "transferred"
@@ -137,19 +138,23 @@ class QueueHandoff:
         session = waiter.session
         call_sid = session.info.call_sid
         await session.stop_audio()
+        # The provider cuts the media stream once it runs the new TwiML, so the notice is
+        # started, not waited for: the transfer request goes out at once.
+        await session.say(self._prompts.text(SystemPrompt.TRANSFER_CONNECTING, session.lang),
+                          wait=False)
+        started = time.monotonic()
         try:
             if self._control is None:
                 raise ProviderApiError("no provider REST credentials configured")
-            await session.say(self._prompts.text(SystemPrompt.TRANSFER_CONNECTING, session.lang))
-            started = time.monotonic()
             await asyncio.wait_for(self._control.transfer(call_sid, agent.target),
                                    self._transfer_timeout)
-            self.accept_to_request_ms.append((time.monotonic() - started) * 1000)
+            self.transfer_request_ms.append((time.monotonic() - started) * 1000)
         except (ProviderApiError, TimeoutError) as exc:
             log.warning("call %s: transfer to agent %s failed: %s", call_sid, agent.id, exc)
             await self._queue.requeue_head(waiter.entry.id)
             await session.event("transfer_failed", "provider_error", {"agent": agent.id})
             done.set_exception(TransferFailed(f"transfer failed: {exc}"))
+            await session.stop_audio()
             await session.say(self._prompts.text(SystemPrompt.TRANSFER_FAILED, session.lang))
             return False
         await self._queue.finish(call_sid, "transferred")

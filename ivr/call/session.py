@@ -551,8 +551,9 @@ class CallSession:
         await self._playback.enqueue_audio(pcm, interruptible=False, turn=0)
         await self._playback.enqueue_mark(interruptible=False)
 
-    async def wait_played(self) -> None:
-        await self._playback.wait_idle()
+    @property
+    def playing(self) -> bool:
+        return self._playback.speaking
 
     async def stop_audio(self) -> None:
         if self._playback.speaking:

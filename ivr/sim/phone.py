@@ -158,6 +158,7 @@ class PhoneSimulator:
         *,
         record: bool = True,
         before_turn: Callable[[int], Awaitable[None]] | None = None,
+        call_sid: str | None = None,
     ) -> SimResult:
         """Place one call. ``before_turn(i)`` runs just before caller turn ``i`` (0-based),
         after the bot has finished speaking — a hook for fault injection in tests."""
@@ -166,7 +167,7 @@ class PhoneSimulator:
             await self._drive(live.ws, live.stream_sid, script, live.line, live.result,
                               before_turn)
 
-        return await self.run(script, drive, record=record)
+        return await self.run(script, drive, record=record, call_sid=call_sid)
 
     async def run(
         self,
