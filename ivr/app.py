@@ -20,6 +20,7 @@ from ivr.audio.endpoint import EndpointConfig
 from ivr.call.factory import SessionFactory
 from ivr.call.prompts import PromptBook, SystemPrompt, load_prompts
 from ivr.call.session import SessionPolicy
+from ivr.campaigns.wiring import close_campaign_service, dialer_enabled, open_campaign_service
 from ivr.config import ROOT, Config
 from ivr.core.audio import Pcm
 from ivr.core.pii import PiiFilter
@@ -41,7 +42,15 @@ from ivr.telephony.twilio_rest import TransferOptions, TwilioCredentials, Twilio
 from ivr.telephony.twilio_signature import TwilioSignatureValidator
 from ivr.tts.factory import build_tts
 from ivr.tts.service import TtsService
-from ivr.web import api, customers_api, dashboard, internal, media_socket, twilio_routes
+from ivr.web import (
+    api,
+    campaigns_api,
+    customers_api,
+    dashboard,
+    internal,
+    media_socket,
+    twilio_routes,
+)
 from ivr.web.internal import ensure_internal_token
 from ivr.web.keys import SERVICES
 from ivr.web.services import Services
@@ -65,7 +74,9 @@ def build_app(config: Config) -> web.Application:
     config = ensure_internal_token(config)
     app = web.Application(client_max_size=1 << 20)
     app.cleanup_ctx.append(_services_ctx(config))
-    for routes in (twilio_routes, media_socket, api, internal, customers_api, dashboard):
+    app.on_shutdown.append(_end_calls)
+    for routes in (twilio_routes, media_socket, api, internal, customers_api, dashboard,
+                   campaigns_api):
         routes.setup(app)
     return app
 
@@ -158,6 +169,8 @@ def _services_ctx(config: Config) -> Callable[[web.Application], AsyncIterator[N
                                         max_utterance_ms=config.asr.max_utterance_ms),
                 vad_aggressiveness=config.asr.vad_aggressiveness, metrics=metrics,
             )
+            campaigns = await open_campaign_service(config, store, customer_store, http)
+            stack.push_async_callback(close_campaign_service, campaigns)
             validator = None
             if not config.twilio.insecure_skip_signature:
                 validator = TwilioSignatureValidator(config.twilio.auth_token,
@@ -167,6 +180,7 @@ def _services_ctx(config: Config) -> Callable[[web.Application], AsyncIterator[N
                 readiness=readiness, prompts=prompts, prompt_audio=prompt_audio,
                 new_session=factory, metrics=metrics, customers=customers,
                 handoff=handoff, queue=queue, agents=AgentDirectory(agent_store),
+                campaigns=campaigns,
             )
             app[SERVICES] = services
             if supervisor is not None:
@@ -175,13 +189,24 @@ def _services_ctx(config: Config) -> Callable[[web.Application], AsyncIterator[N
             else:
                 poll = asyncio.create_task(readiness.poll_rasa())
                 stack.callback(poll.cancel)
+            if dialer_enabled(config):
+                await campaigns.start()
             stack.push_async_callback(_hang_up_all, services)
             yield
 
     return ctx
 
 
+async def _end_calls(app: web.Application) -> None:
+    """First step of a graceful stop (before sockets are closed): end every live call."""
+    services = app.get(SERVICES)
+    if services is not None:
+        await _hang_up_all(services)
+
+
 async def _hang_up_all(services: Services) -> None:
-    for session in list(services.active.values()):
-        session.caller_hung_up()
+    sessions = list(services.active.values())
+    for session in sessions:
+        session.shutdown()
+    for session in sessions:
         await session.wait_ended()

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from ivr.campaigns.settings import CampaignsConfig
 from ivr.core.errors import ConfigError
 from ivr.core.types import Language
 
@@ -123,6 +124,7 @@ class Config:
     tts: TtsConfig = field(default_factory=TtsConfig)
     call: CallConfig = field(default_factory=CallConfig)
     agents: AgentsConfig = field(default_factory=AgentsConfig)
+    campaigns: CampaignsConfig = field(default_factory=CampaignsConfig)
     store: StoreConfig = field(default_factory=StoreConfig)
 
     def model_dir(self, lang: Language) -> Path:
@@ -239,6 +241,10 @@ def validate(config: Config) -> None:
         raise ConfigError("setting asr.threads / tts.workers: must be at least 1")
     if config.agents.max_wait_s <= 0 or config.agents.transfer_timeout_s <= 0:
         raise ConfigError("setting agents.max_wait_s / agents.transfer_timeout_s: must be positive")
+    try:
+        config.campaigns.default_policy()
+    except ValueError as exc:
+        raise ConfigError(f"setting campaigns: {exc}") from exc
     if config.rasa.timeout_s <= 0:
         raise ConfigError("setting rasa.timeout_s: must be positive")
     rasa = urlsplit(config.rasa.url)

@@ -6,7 +6,6 @@ callback follow-up; a caller who hangs up is recorded as abandoned with the wait
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from dataclasses import dataclass, field
@@ -98,15 +97,20 @@ class QueueHandoff:
         finally:
             self._waiting.pop(call_sid, None)
             wait_s = round(time.monotonic() - started, 1)
-            with contextlib.suppress(Exception):
+            # On shutdown the entry stays queued: the next start marks it orphaned and books
+            # a callback (``recover_after_restart``), as after a crash.
+            if not session.shutting_down:
                 await asyncio.shield(self._close_entry(session, outcome, wait_s))
 
     async def _close_entry(self, session: CallSession, outcome: str, wait_s: float) -> None:
-        if outcome != "transferred":
-            await self._queue.finish(session.info.call_sid, outcome, wait_s=wait_s)
-        await session.record(queue_wait_s=wait_s, queue_result=outcome)
         if outcome == "abandoned":
             session.outcome = CallOutcome.ABANDONED
+        await session.record(queue_wait_s=wait_s, queue_result=outcome)
+        if outcome != "transferred":
+            try:
+                await self._queue.finish(session.info.call_sid, outcome, wait_s=wait_s)
+            except Exception:
+                log.exception("call %s: could not close its queue entry", session.info.call_sid)
 
     async def _hold_until_done(self, waiter: _Waiter, started: float) -> str:
         """Announce the position when it changes and keep hold audio queued, while staying

@@ -169,6 +169,7 @@ class CallSession:
         self._callee_done: asyncio.Event | None = None
         self._background: set[asyncio.Task[Any]] = set()
         self._hung_up = False
+        self.shutting_down = False
         self.latencies_ms: list[float] = []
 
     # ---- lifecycle -----------------------------------------------------------------------
@@ -260,6 +261,11 @@ class CallSession:
         if self._main is not None:
             self._main.cancel()
 
+    def shutdown(self) -> None:
+        """The IVR is stopping: end the call without blaming the caller."""
+        self.shutting_down = True
+        self.caller_hung_up()
+
     def _ignore(self) -> None:
         """Stop listening (bot thinking or speaking a prompt that must not be cut)."""
         stream = self._listener.drop_stream()
@@ -276,8 +282,11 @@ class CallSession:
         stream = self._listener.drop_stream()
         if stream is not None:
             await stream.cancel()
+        if self.shutting_down and self.outcome is None:
+            await self._safe(self._store.update_call(self.info.call_sid, error_code="shutdown"))
         outcome = self.outcome or (
-            CallOutcome.ABANDONED if self._hung_up else CallOutcome.FAILED
+            CallOutcome.ABANDONED if self._hung_up and not self.shutting_down
+            else CallOutcome.FAILED
         )
         await self._safe(
             self._store.update_call(self.info.call_sid, outcome=outcome, ended_at=_now())

@@ -33,7 +33,8 @@ STATUS_GROUPS: dict[str, tuple[TargetState, ...]] = {
 
 
 class CampaignError(ValueError):
-    """A request that cannot be done (``code``: not_found, bad_state, invalid_field)."""
+    """A request that cannot be done (``code``: not_found, exists, bad_state,
+    invalid_field)."""
 
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
@@ -58,6 +59,8 @@ async def create(ctx: CampaignContext, name: str, *, purpose: Purpose = Purpose.
         raise CampaignError("invalid_field", "name must be 1..200 characters")
     if campaign_id is not None and not _ID.fullmatch(campaign_id):
         raise CampaignError("invalid_field", "id must be 1..64 letters, digits, - or _")
+    if campaign_id is not None and await ctx.store.get_campaign(campaign_id) is not None:
+        raise CampaignError("exists", f"campaign {campaign_id!r} already exists")
     now = ctx.now()
     campaign = Campaign(
         id=campaign_id or "cmp-" + uuid.uuid4().hex[:10], name=name.strip(), purpose=purpose,

@@ -117,7 +117,9 @@ class Connection:
     async def fetch(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
         self._check_open()
         try:
-            async with self._conn.execute(sql, params) as cur:
-                return list(await cur.fetchall())
+            # One worker-thread job: a write transaction on this connection can never start
+            # between the SELECT's first step and its last (that would hold a stale read
+            # snapshot and make BEGIN IMMEDIATE fail at once with "database is locked").
+            return list(await self._conn.execute_fetchall(sql, params))
         except sqlite3.Error as err:
             raise StoreError(f"store read failed: {err}") from err

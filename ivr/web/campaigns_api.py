@@ -32,7 +32,7 @@ from ivr.web.internal import ApiError, json_errors, read_object, services_of
 from ivr.web.security import check_api
 
 _CODES = {401: "unauthorized", 403: "forbidden"}
-_STATUS = {"not_found": 404, "bad_state": 409, "invalid_field": 400}
+_STATUS = {"not_found": 404, "exists": 409, "bad_state": 409, "invalid_field": 400}
 MAX_IDS = 100_000
 
 

@@ -136,8 +136,18 @@ async def media(request: web.Request) -> web.WebSocketResponse:
                     await asyncio.shield(sock.task)
             services.active.pop(sock.call_sid, None)
             services.metrics.calls_ended += 1
+            await _report_to_campaign(services, sock.call_sid)
         await sock.close()
     return ws
+
+
+async def _report_to_campaign(services: Services, call_sid: str) -> None:
+    """Outbound campaign calls learn their conversation outcome (others are ignored)."""
+    if services.campaigns is None or not call_sid:
+        return
+    record = await services.store.get_call(call_sid)
+    if record is not None and record.outcome is not None:
+        await services.campaigns.on_call_finished(call_sid, record.outcome.value)
 
 
 def setup(app: web.Application) -> None:

@@ -116,6 +116,10 @@ async def status(request: web.Request) -> web.Response:
         )
     elif call_status == "in-progress" and existing is not None and existing.answered_at is None:
         await services.store.update_call(call_sid, answered_at=datetime.now(UTC))
+    if services.campaigns is not None:
+        await services.campaigns.on_call_status(call_sid, call_status,
+                                                fields.get("AnsweredBy") or None,
+                                                request.query.get("attempt_id"))
     return web.Response(status=204)
 
 

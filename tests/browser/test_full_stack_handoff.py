@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 import requests
 
+from ivr.core.types import Language
 from ivr.sim.phone import PhoneSimulator, SimOptions, new_sid
-from ivr.sim.script import load_script
+from ivr.sim.script import CallerTurn, CallScript, load_script
 from tests.browser.conftest import Launch
 from tests.e2e.conftest import AUTH_TOKEN, IVR, ROOT, start_server
 from tests.telephony.fake_twilio_rest import FakeTwilioRest
@@ -24,6 +25,21 @@ pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 ACCOUNT = "AC" + "1" * 32
 AGENT_PHONE = "+8613900001234"
 PASSWORD = "correct horse battery staple"
+FIXTURES = ROOT / "audio" / "fixtures" / "zh" / "agent_request"
+
+
+def _wait_in_queue(hold_ms: int) -> CallScript:
+    """Asks for an agent, then hangs up after ``hold_ms`` of bot audio (announcement + hold)."""
+    base = load_script(FIXTURES / "script.yaml")
+    return CallScript(name="queue-then-hangup", lang=Language.ZH, customer=base.customer,
+                      turns=(*base.turns, CallerTurn(hangup=True, barge_in_ms=hold_ms)))
+
+
+def _api(url: str) -> dict[str, object]:
+    resp = requests.get(url, timeout=5)
+    resp.raise_for_status()
+    body: dict[str, object] = resp.json()
+    return body
 
 
 async def test_agent_accepts_a_live_escalated_call(tmp_path: Path, browser: Launch) -> None:
@@ -54,6 +70,12 @@ async def test_agent_accepts_a_live_escalated_call(tmp_path: Path, browser: Laun
                 row = page.locator("tr[id^='entry-']").first
                 await row.wait_for(timeout=90_000)  # pushed live while the caller holds
                 assert "agent_request" in await row.inner_text()
+                # 1) the provider refuses the transfer: the caller goes back to the head
+                fake.fail_next(500, 20500, "Internal Server Error")
+                await row.locator("button.accept").click()
+                await page.wait_for_selector("#notice:has-text('failed')", timeout=20_000)
+                await row.wait_for(timeout=20_000)  # back in the queue, at the head
+                # 2) the next Accept goes through
                 before = len(fake.requests)
                 clicked = time.monotonic()
                 await row.locator("button.accept").click()
@@ -73,11 +95,53 @@ async def test_agent_accepts_a_live_escalated_call(tmp_path: Path, browser: Laun
                 await page.click("#wrapup-save")
                 await page.wait_for_selector("#wrapup-status:has-text('Wrap-up saved.')")
                 result = await asyncio.wait_for(call, 60)
-            record = requests.get(f"{server.url}/api/calls/{sid}", timeout=5).json()  # noqa: ASYNC210
+            record = _api(f"{server.url}/api/calls/{sid}")
             assert record["outcome"] == "escalated"
             assert record["escalation_reason"] == "agent_request"
-            assert record["details"]["queue_result"] == "transferred"
-            assert record["details"]["wrapup"]["disposition"] == "resolved"
+            details = record["details"]
+            assert isinstance(details, dict)
+            assert details["queue_result"] == "transferred"
+            assert details["wrapup"]["disposition"] == "resolved"
+            events = [e["kind"] for e in record["events"]]  # type: ignore[attr-defined]
+            assert "transfer_failed" in events and "transferred" in events
             assert result.ended_by == "server"
-        finally:
+
+            # 3) a caller who hangs up while queued is recorded as abandoned, with the wait
+            gone = await sim.call(_wait_in_queue(8000))
+            record = _api(f"{server.url}/api/calls/{gone.call_sid}")
+            assert record["outcome"] == "abandoned", server.log_tail()
+            details = record["details"]
+            assert isinstance(details, dict) and details["queue_result"] == "abandoned"
+            assert details["queue_wait_s"] > 0
+
+            # 4) the IVR stops with a caller queued: after the restart a callback is booked
+            waiting = asyncio.create_task(sim.call(_wait_in_queue(60_000)))
+            await asyncio.sleep(1)
+            while not waiting.done():
+                queued = _api(f"{server.url}/readyz")
+                if queued.get("active_calls") and await _queued(server.url, sid=None):
+                    break
+                await asyncio.sleep(0.5)
             assert server.stop() == 0
+            held = await asyncio.wait_for(waiting, 30)
+        finally:
+            server.stop()
+        restarted = start_server(tmp_path, IVR_TWILIO_ACCOUNT_SID=ACCOUNT,
+                                 IVR_TWILIO_API_BASE_URL=fake.base_url)
+        try:
+            followups = _api(f"{restarted.url}/api/followups?call_sid={held.call_sid}")
+            kinds = [f["kind"] for f in followups["followups"]]  # type: ignore[attr-defined]
+            assert kinds == ["callback"], restarted.log_tail()
+            record = _api(f"{restarted.url}/api/calls/{held.call_sid}")
+            assert record["error_code"] == "shutdown"
+        finally:
+            assert restarted.stop() == 0
+
+
+async def _queued(url: str, sid: str | None) -> bool:
+    """Whether the last call placed is waiting in the agent queue (via its recorded events)."""
+    calls = _api(f"{url}/api/calls?limit=1")["calls"]
+    if not calls:
+        return False
+    record = _api(f"{url}/api/calls/{calls[0]['call_sid']}")  # type: ignore[index]
+    return any(e["kind"] == "handoff" for e in record["events"])  # type: ignore[attr-defined]

@@ -140,7 +140,7 @@ class FakeCarrier(FakeTwilioRest):
     async def _hung_up(self, sid: str) -> None:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._hangup_wait_s
-        while self.calls[sid].status != "completed" and loop.time() < deadline:
+        while self.calls[sid].status != "completed" and loop.time() < deadline:  # noqa: ASYNC110 - the fake's state has no event to wait on
             await asyncio.sleep(0.01)
         if self.calls[sid].status != "completed":
             self.errors.append(f"{sid}: the IVR never hung up on the machine")

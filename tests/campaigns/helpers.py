@@ -7,7 +7,6 @@ Import as ``tests.campaigns.helpers`` (the repository root is on ``sys.path``).
 from __future__ import annotations
 
 import zlib
-
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field

@@ -201,7 +201,7 @@ async def test_twenty_customer_campaign_and_its_report(tmp_path: Path,
                                        windows="12:00-13:30,18:30-21:00", max_concurrent=3,
                                        calls_per_second=2.0, max_attempts=3,
                                        retry_backoff_s=600.0).to_json())
-                imported = await admin.import_targets(h.ctx, "c1", list(phones) + ["nobody"])
+                imported = await admin.import_targets(h.ctx, "c1", [*phones, "nobody"])
                 assert (imported.added, imported.unknown) == (20, ("nobody",))
                 await admin.add_dnc(h.ctx, "c1", ["c19"], "asked not to be called")
                 await admin.start(h.ctx, "c1")

@@ -1,0 +1,69 @@
+"""Building the campaign service from the configuration (used by ``ivr.app``).
+
+``ivr.app`` opens it in its cleanup context::
+
+    campaigns = await open_campaign_service(config, store, customer_store, http)
+    if dialer_enabled(config):
+        await campaigns.start()        # reconciles interrupted dials, starts the dialer
+    ...
+    await close_campaign_service(campaigns)
+
+Without Twilio credentials (or with ``campaigns.enabled = false``) the service still answers
+the API and the CLI, but nothing dials.
+"""
+
+from __future__ import annotations
+
+import aiohttp
+
+from ivr.campaigns.context import CampaignContext, DialerSettings
+from ivr.campaigns.mailer import SmtpMailer
+from ivr.campaigns.service import CampaignService
+from ivr.campaigns.settings import CampaignsConfig
+from ivr.config import Config
+from ivr.store.base import CallStore
+from ivr.store.campaigns import SqliteCampaignStore
+from ivr.store.customers import CustomerStore
+from ivr.telephony.twilio_rest import TwilioCredentials, TwilioRestClient
+
+
+def campaigns_config(config: Config) -> CampaignsConfig:
+    """``config.campaigns`` once ``ivr.config`` has the section; the defaults until then."""
+    section = getattr(config, "campaigns", None)
+    return section if isinstance(section, CampaignsConfig) else CampaignsConfig()
+
+
+def dialer_enabled(config: Config) -> bool:
+    return campaigns_config(config).enabled and bool(config.twilio.account_sid
+                                                     and config.twilio.auth_token)
+
+
+def mailer_for(settings: CampaignsConfig) -> SmtpMailer | None:
+    if not settings.smtp_host:
+        return None
+    return SmtpMailer(settings.smtp_host, settings.smtp_port, sender=settings.smtp_from,
+                      user=settings.smtp_user, password=settings.smtp_password,
+                      starttls=settings.smtp_starttls, timeout_s=settings.smtp_timeout_s)
+
+
+async def open_campaign_service(config: Config, calls: CallStore, customers: CustomerStore,
+                                http: aiohttp.ClientSession) -> CampaignService:
+    """The service over the call store's SQLite file, dialling through Twilio's REST API."""
+    settings = campaigns_config(config)
+    store = await SqliteCampaignStore.open(config.store.sqlite_path)
+    control = TwilioRestClient(
+        http, TwilioCredentials.from_auth_token(config.twilio.account_sid,
+                                                config.twilio.auth_token),
+        base_url=config.twilio.api_base_url)
+    ctx = CampaignContext(
+        store=store, customers=customers, control=control, calls=calls,
+        mailer=mailer_for(settings), defaults=settings.default_policy(),
+        settings=DialerSettings(public_url=config.server.public_url,
+                                caller_id=settings.caller_id or config.twilio.caller_id,
+                                poll_s=settings.poll_s, stale_after_s=settings.stale_after_s))
+    return CampaignService(ctx)
+
+
+async def close_campaign_service(service: CampaignService) -> None:
+    await service.close()
+    await service.ctx.store.close()
