@@ -159,7 +159,8 @@ class QueueHandoff:
             await session.event("transfer_failed", "provider_error", {"agent": agent.id})
             done.set_exception(TransferFailed(f"transfer failed: {exc}"))
             await session.stop_audio()
-            await session.say(self._prompts.text(SystemPrompt.TRANSFER_FAILED, session.lang))
+            await session.say(self._prompts.text(SystemPrompt.TRANSFER_FAILED, session.lang),
+                              wait=False)
             return False
         await self._queue.finish(call_sid, "transferred")
         await session.record(agent_id=agent.id, agent=agent.display_name)

@@ -14,16 +14,19 @@ from ivr.core.types import Expectation, Language
 
 UNK = "[unk]"
 
-# Phrases accepted in every closed grammar: asking for an agent or for a repeat.
+# Phrases accepted in every closed grammar: what a caller may say at any question — asking
+# for an agent or a repeat, complaining, or reporting fraud (each escalates in the dialogue).
 _CONTROL: dict[Language, tuple[str, ...]] = {
     Language.ZH: (
         "转人工", "人工", "人工客服", "人工服务", "找人工", "客服",
         "再说一遍", "再说一次", "重复一遍", "没听清", "什么",
+        "投诉", "我要投诉", "被盗", "账户被盗", "被盗刷",
     ),
     Language.EN: (
         "agent", "an agent", "representative", "a representative", "person", "a person",
         "human", "operator", "speak to an agent", "talk to a person", "customer service",
         "repeat", "repeat that", "say again", "say that again", "pardon", "sorry", "what",
+        "complaint", "i want to complain", "stolen", "account stolen", "fraud",
     ),
 }
 

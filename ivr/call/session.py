@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping
@@ -109,6 +110,13 @@ _Input = _Said | NoInput | _Hangup
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _keyed(message: str, digit: str) -> str:
+    """How a keypad answer appears in the transcript: ``[1]``, ``[0]``, ``[1234]``."""
+    if message.startswith("/inform_digits"):
+        return "[" + str(json.loads(message.removeprefix("/inform_digits"))["digits"]) + "]"
+    return "[0]" if message == AGENT else f"[{digit}]"
 
 
 def _confidence(result: AsrResult) -> float | None:
@@ -322,9 +330,11 @@ class CallSession:
             self._barge_in(reason="dtmf")
         if self.state is State.THINKING and digit != "0":
             return
+        if self.state is State.ON_HOLD:
+            return
         message = self._keypad.press(digit, self.expect)
         if message is not None:
-            self._put(_Said(f"[{digit}]" if message != AGENT else "[0]", "dtmf", message=message))
+            self._put(_Said(_keyed(message, digit), "dtmf", message=message))
 
     # ---- listener events -----------------------------------------------------------------
 
@@ -381,9 +391,9 @@ class CallSession:
         text = _words(result.text)
         if self.state is not State.LISTENING:
             return
+        # Nothing usable heard: the dialogue decides (rephrase, keypad hint, escalate) and
+        # reports the no-match back as an event, which is what gets counted.
         message = text if text else NO_MATCH_MESSAGE
-        if not text:
-            await self._safe(self._store.increment(self.info.call_sid, "no_match"))
         self._ignore()
         self.state = State.THINKING
         self._put(

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 GENERIC_REPHRASE = "utter_ask_generic_rephrase"
@@ -44,13 +44,73 @@ class ActionAskAnyQuestion(_AskAction):
     question = "any_question"
 
 
+class ActionAskIdCheck(_AskAction):
+    question = "id_check"
+
+
+class ActionAskWhichItem(_AskAction):
+    question = "which_item"
+
+
+class ActionAskRating(_AskAction):
+    question = "rating"
+
+
+class ActionAskCallbackTime(_AskAction):
+    question = "callback_time"
+
+
 def _responses(domain: dict[str, Any]) -> dict[str, Any]:
     responses = domain.get("responses")
     return responses if isinstance(responses, dict) else {}
 
 
+NO_MATCH_EVENT = {"event": {"no_match": True}}
+NO_MATCH_LIMIT = 2  # the second no-match in a row at the same question escalates
+
+
+def user_turns(tracker: Tracker) -> int:
+    return sum(1 for e in tracker.events if e.get("event") == "user")
+
+
+async def handle_no_match(
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    domain: dict[str, Any],
+    events: list[EventType] | None = None,
+) -> list[EventType]:
+    """Treat this turn as a no-match: tell the IVR (event), then rephrase the pending
+    question with examples and a keypad hint; the second no-match in a row at the same
+    question hands over with reason `no_match`."""
+    out = list(events or [])
+    dispatcher.utter_message(json_message=NO_MATCH_EVENT)
+    turn = user_turns(tracker)
+    awaiting = tracker.get_slot("awaiting")
+    previous = tracker.get_slot("no_match_turn")
+    same_question = tracker.get_slot("no_match_question") == awaiting
+    streak = (
+        int(tracker.get_slot("no_match_streak") or 0) + 1
+        if previous is not None and int(previous) == turn - 1 and same_question
+        else 1
+    )
+    out += [
+        SlotSet("no_match_turn", turn),
+        SlotSet("no_match_streak", streak),
+        SlotSet("no_match_question", awaiting),
+    ]
+    if streak >= NO_MATCH_LIMIT:
+        dispatcher.utter_message(response="utter_handoff_no_match")
+        return out
+    response = f"utter_ask_{awaiting}_rephrase"
+    if not awaiting or response not in _responses(domain):
+        response = GENERIC_REPHRASE
+    dispatcher.utter_message(response=response)
+    return out
+
+
 class ActionRephrase(Action):
-    """No-match: rephrase the pending question with examples; same expect payload."""
+    """No-match (the IVR's /nlu_fallback, low NLU confidence, or an answer that does not fit
+    the pending question). Also Rasa's core fallback, hence the explicit listen."""
 
     def name(self) -> str:
         return "action_rephrase"
@@ -61,12 +121,8 @@ class ActionRephrase(Action):
         tracker: Tracker,
         domain: dict[str, Any],
     ) -> list[EventType]:
-        awaiting = tracker.get_slot("awaiting")
-        response = f"utter_ask_{awaiting}_rephrase"
-        if not awaiting or response not in _responses(domain):
-            response = GENERIC_REPHRASE
-        dispatcher.utter_message(response=response)
-        return []
+        events = await handle_no_match(dispatcher, tracker, domain)
+        return [*events, FollowupAction("action_listen")]
 
 
 def last_bot_turn(events: list[dict[str, Any]]) -> list[dict[str, Any]]:

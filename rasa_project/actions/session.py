@@ -21,7 +21,14 @@ def _text(value: Any) -> str | None:
     return text or None
 
 
-def slots_from_metadata(metadata: Any) -> dict[str, str | None]:
+def _reward(value: Any) -> Any:
+    """Kept as sent (object or text); parsed when the reward is granted."""
+    if isinstance(value, dict):
+        return value or None
+    return _text(value)
+
+
+def slots_from_metadata(metadata: Any) -> dict[str, Any]:
     """Map the IVR's call metadata to slot values (pure, unit-testable)."""
     meta = metadata if isinstance(metadata, dict) else {}
     language = _text(meta.get("language"))
@@ -38,6 +45,7 @@ def slots_from_metadata(metadata: Any) -> dict[str, str | None]:
         "customer_name": name,
         "call_sid": _text(meta.get("call_sid")),
         "customer_id": _text(meta.get("customer_id")),
+        "campaign_reward": _reward(meta.get("campaign_reward")),
     }
 
 

@@ -115,7 +115,7 @@ async def test_agent_accepts_a_live_escalated_call(tmp_path: Path, browser: Laun
             assert details["queue_wait_s"] > 0
 
             # 4) the IVR stops with a caller queued: after the restart a callback is booked
-            waiting = asyncio.create_task(sim.call(_wait_in_queue(60_000)))
+            waiting = asyncio.create_task(sim.call(_wait_in_queue(60_000), record=False))
             await asyncio.sleep(1)
             while not waiting.done():
                 queued = _api(f"{server.url}/readyz")

@@ -1,0 +1,168 @@
+#!/usr/bin/env python3
+"""Writes the dialogue fixture scripts under audio/fixtures (then `ivr fixtures` renders the
+caller WAVs). The scenarios cover every branch of shared/CONVERSATION.md in both languages;
+caller phrases stay inside the tiny test models' vocabulary."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent / "audio" / "fixtures"
+FIELDS = ["name", "phone", "card", "city"]
+
+
+def say(text: str, **extra: Any) -> dict[str, Any]:
+    return {"say": text, **extra}
+
+
+def keys(digits: str) -> dict[str, Any]:
+    return {"digits": digits}
+
+
+S: dict[str, dict[str, Any]] = {}
+
+
+def scenario(lang: str, name: str, description: str, customer: str, turns: list[dict[str, Any]],
+             expect: dict[str, Any]) -> None:
+    S[f"{lang}/{name}"] = {"name": f"{lang}/{name}", "description": description, "lang": lang,
+                           "customer": {"id": customer}, "turns": turns, "expect": expect}
+
+
+def spoken(turns: list[dict[str, Any]]) -> list[str]:
+    heard = []
+    for t in turns:
+        if "say" in t and not t.get("ignored"):
+            heard.append(t["say"])
+        elif "digits" in t:
+            heard.append(f"[{t['digits']}]")
+    return heard
+
+
+W = {  # words per language
+    "zh": dict(yes="是", no="不是", right="对", wrong="不对", none="没有了", five="五 分",
+               four="四 分", one="一 分", fb="没有了", decline="不用了", ok="好的",
+               id_happy="一 二 三 四", id_inactive="五 六 七 八", id_pay="二 四 六 八",
+               bad1="九 九 九 九", bad2="八 八 八 八", busy="不方便", later="晚点再打",
+               phone="手机号", card="银行卡", agent="转人工", complaint="投诉", fraud="被盗",
+               activation="没有激活 怎么办", info="修改信息", tx="交易记录 在哪里",
+               security="账户安全", payfail="支付失败 怎么办", junk="地址 手机号"),
+    "en": dict(yes="yes", no="no", right="correct", wrong="wrong", none="nothing else",
+               five="five", four="four", one="one", fb="nothing", decline="no", ok="sure",
+               id_happy="one two three four", id_inactive="five six seven eight",
+               id_pay="two four six eight", bad1="nine nine nine nine",
+               bad2="eight eight eight eight", busy="busy", later="later", phone="phone",
+               card="bank card", agent="agent", complaint="complaint", fraud="stolen",
+               activation="account not activated", info="change information",
+               tx="transactions history where", security="security", payfail="payment failed",
+               junk="bank card address"),
+}
+
+for lang, w in W.items():
+    happy, inactive, payfail = f"C-{lang}-happy", f"C-{lang}-inactive", f"C-{lang}-payfail"
+    optout = f"C-{lang}-optout"
+    opening = [say(w["yes"]), say(w["id_happy"]), say(w["right"])]
+    ending = [say(w["none"]), say(w["five"]), say(w["fb"]), say(w["decline"])]
+    done = {"outcome": "completed", "identity_verified": True, "confirmed_fields": FIELDS}
+
+    def add(name: str, description: str, customer: str, turns: list[dict[str, Any]],
+            lang: str = lang, **expect: Any) -> None:
+        if "heard" not in expect:
+            expect["heard"] = spoken(turns)
+        scenario(lang, name, description, customer, turns, expect)
+
+    add("happy_path", "Confirms identity and details, no questions, rates 5, declines the offer.",
+        happy, [*opening, *ending], **done, rating=5, offer="declined")
+    add("wrong_party", "The callee is not the customer: apology, nothing disclosed.", happy,
+        [say(w["no"])], outcome="wrong_party", bot_never_says=["预审", "pre-review"])
+    add("reschedule", "Busy now: asks for a callback later; a callback follow-up is booked.",
+        happy, [say(w["busy"]), say(w["later"])], outcome="reschedule")
+    add("identity_failed", "Wrong ID digits twice: no disclosure, handed to an agent.", happy,
+        [say(w["yes"]), say(w["bad1"]), say(w["bad2"])], outcome="escalated",
+        escalation_reason="identity_failed", bot_never_says=["预审", "pre-review"])
+    add("correction", "Says the phone number on file is wrong: correction follow-up, then the "
+        "rest of the call.", happy,
+        [say(w["yes"]), say(w["id_happy"]), say(w["wrong"]), say(w["phone"]), *ending],
+        outcome="completed", corrections=["phone"], rating=5)
+    add("bank_card_change", "Wants to change the bound bank card: stricter process, agent.",
+        happy, [say(w["yes"]), say(w["id_happy"]), say(w["wrong"]), say(w["card"])],
+        outcome="escalated", escalation_reason="bank_card_change")
+    add("faq_activation", "Account not active (document missing): status explained, asks how "
+        "to activate.", inactive,
+        [say(w["yes"]), say(w["id_inactive"]), say(w["right"]), say(w["activation"]),
+         *ending], **done, faq_topics=["account_activation"], rating=5)
+    add("faq_info_change", "Asks how to change personal information.", happy,
+        [*opening, say(w["info"]), *ending], **done, faq_topics=["info_change"])
+    add("faq_transactions", "Asks where to find transaction records.", happy,
+        [*opening, say(w["tx"]), *ending], **done, faq_topics=["transaction_records"])
+    add("faq_security", "Asks about account security.", happy,
+        [*opening, say(w["security"]), *ending], **done, faq_topics=["account_security"])
+    add("payment_failure_followup", "A failed payment on record: offered help first, has "
+        "retried already, an investigation follow-up is promised.", payfail,
+        [say(w["yes"]), say(w["id_pay"]), say(w["right"]), say(w["ok"]), say(w["yes"]),
+         *ending], **done, faq_topics=["payment_failure"])
+    add("fraud", "Reports the account stolen: urgent agent.", happy,
+        [*opening, say(w["fraud"])], outcome="escalated", escalation_reason="fraud_suspected",
+        escalation_priority="urgent")
+    add("low_rating", "Rates the call 1: one empathetic sentence, then an agent.", happy,
+        [*opening, say(w["none"]), say(w["one"])], outcome="escalated",
+        escalation_reason="low_rating", escalation_priority="high", rating=1)
+    add("agent_request", "Asks for a human agent right after confirming identity.", happy,
+        [say(w["yes"]), say(w["agent"])], outcome="escalated",
+        escalation_reason="agent_request")
+    add("complaint", "Wants to complain: high-priority agent.", happy,
+        [say(w["yes"]), say(w["complaint"])], outcome="escalated",
+        escalation_reason="complaint", escalation_priority="high")
+    add("no_input", "Says nothing: reprompt, 'are you still there?', then a polite goodbye.",
+        happy, [], outcome="abandoned", no_input=3)
+    add("no_match_then_keypad", "Answers the ID question with words the digit grammar cannot "
+        "match (no-match, rephrase with a keypad hint), then keys the digits.", optout,
+        [say(w["yes"]), say(w["junk"]), keys("1357"), say(w["right"]), *ending[:3]],
+        **done, no_match=1, heard=[w["yes"], "*", "[1357]", w["right"], w["none"], w["five"],
+                                   w["fb"]])
+    add("keypad_only", "Answers everything on the keypad.", happy,
+        [keys("1"), keys("1234"), keys("1"), keys("2"), keys("5"), keys("2"), keys("2")],
+        outcome="completed", identity_verified=True, rating=5)
+    add("barge_in_faq", "Interrupts a long FAQ answer to say there is nothing else.", happy,
+        [*opening, say(w["tx"]), say(w["none"], barge_in_ms=2500), say(w["five"]),
+         say(w["fb"]), say(w["decline"])], **done, barge_ins=1,
+        faq_topics=["transaction_records"])
+    add("privacy_notice_not_cut", "Speaks during the recording notice, which must not be cut; "
+        "the bot keeps talking and the digits are said again afterwards.", optout,
+        [say(w["yes"]), say("一 三 五 七" if lang == "zh" else "one three five seven",
+                            barge_in_ms=2500, ignored=True),
+         say("一 三 五 七" if lang == "zh" else "one three five seven"), say(w["right"]),
+         *ending[:3]], outcome="completed", barge_ins=0, identity_verified=True)
+
+
+def main() -> int:
+    keep = {"customers.json", "README.md"}
+    for child in ROOT.iterdir():
+        if child.is_dir():
+            for scen in child.iterdir():
+                if f"{child.name}/{scen.name}" not in S:
+                    shutil.rmtree(scen)
+        elif child.name not in keep:
+            child.unlink()
+    for key, doc in S.items():
+        folder = ROOT / key
+        folder.mkdir(parents=True, exist_ok=True)
+        n = 0
+        for turn in doc["turns"]:
+            turn.pop("ignored", None)
+            if "say" in turn:
+                n += 1
+                turn["wav"] = f"{n:02d}.wav"
+        (folder / "script.yaml").write_text(
+            "# generated by scripts/make_fixtures.py; edit there\n"
+            + yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    print(f"{len(S)} scenarios")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
