@@ -11,11 +11,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Sequence
 from datetime import datetime
-from pathlib import Path
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 import aiosqlite
 
@@ -31,7 +28,7 @@ from ivr.core.errors import StoreError
 from ivr.core.pii import mask_text
 from ivr.core.types import Language, Priority
 from ivr.store.codec import time_from_db, time_to_db
-from ivr.store.connection import Connection, connect
+from ivr.store.connection import SqliteStore, fetch_rows
 from ivr.store.sanitize import mask_json
 from ivr.telephony.base import TransferKind
 
@@ -65,37 +62,9 @@ def _entry_from(row: sqlite3.Row) -> QueueEntry:
         raise StoreError(f"corrupt queue row {row['id']!r}: {err}") from err
 
 
-async def _rows(conn: aiosqlite.Connection, sql: str, params: Sequence[Any]) -> list[sqlite3.Row]:
-    async with conn.execute(sql, tuple(params)) as cur:
-        return list(await cur.fetchall())
-
-
-class SqliteAgentStore:
+class SqliteAgentStore(SqliteStore):
     """Create with ``await SqliteAgentStore.open(path)`` (the call store's file)."""
 
-    def __init__(self, conn: Connection) -> None:
-        self._db = conn
-
-    @classmethod
-    async def open(cls, path: str | Path, *, busy_timeout_ms: int = 5000,
-                   synchronous: str = "NORMAL") -> Self:
-        return cls(Connection(await connect(Path(path), busy_timeout_ms, synchronous)))
-
-    async def close(self) -> None:
-        await self._db.close()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(self, exc_type: type[BaseException] | None,
-                        exc: BaseException | None, tb: TracebackType | None) -> None:
-        await self.close()
-
-    async def _one_write(self, sql: str, params: Sequence[Any]) -> list[sqlite3.Row]:
-        async def op(conn: aiosqlite.Connection) -> list[sqlite3.Row]:
-            return await _rows(conn, sql, params)
-
-        return await self._db.write(op)
 
     # -- agents ----------------------------------------------------------------------------
 
@@ -109,7 +78,7 @@ class SqliteAgentStore:
                   ",".join(lang.value for lang in agent.languages), agent.presence.value,
                   agent.transfer_kind.value, agent.transfer_address, password_hash, stamp, stamp)
         try:
-            rows = await self._one_write(sql, params)
+            rows = await self._write_rows(sql, params)
         except StoreError as err:
             if isinstance(err.__cause__, sqlite3.IntegrityError):
                 raise StoreError(f"agent {agent.username!r} already exists") from err
@@ -131,7 +100,7 @@ class SqliteAgentStore:
 
     async def set_presence(self, agent_id: int, presence: Presence, now: datetime
                            ) -> Agent | None:
-        rows = await self._one_write(
+        rows = await self._write_rows(
             "UPDATE agents SET presence = ?, updated_at = ? WHERE id = ? RETURNING *",
             (presence.value, time_to_db(now), agent_id))
         return _agent_from(rows[0]) if rows else None
@@ -150,7 +119,7 @@ class SqliteAgentStore:
                " RETURNING *")
         params = (call_sid, mask_text(reason), priority.value, PRIORITY_RANK[priority],
                   language.value, text, time_to_db(now))
-        return _entry_from((await self._one_write(sql, params))[0])
+        return _entry_from((await self._write_rows(sql, params))[0])
 
     async def get_entry(self, entry_id: int) -> QueueEntry | None:
         rows = await self._db.fetch("SELECT * FROM agent_queue WHERE id = ?", (entry_id,))
@@ -159,14 +128,14 @@ class SqliteAgentStore:
     async def accept_entry(self, entry_id: int, agent_id: int, now: datetime
                            ) -> QueueEntry | None:
         """None unless the entry was waiting (someone else took it, or it ended)."""
-        rows = await self._one_write(
+        rows = await self._write_rows(
             "UPDATE agent_queue SET status = 'accepted', agent_id = ?, accepted_at = ?"
             " WHERE id = ? AND status = 'waiting' RETURNING *",
             (agent_id, time_to_db(now), entry_id))
         return _entry_from(rows[0]) if rows else None
 
     async def requeue_head(self, entry_id: int) -> QueueEntry | None:
-        rows = await self._one_write(
+        rows = await self._write_rows(
             "UPDATE agent_queue SET status = 'waiting', agent_id = NULL, accepted_at = NULL,"
             " attempts = attempts + 1, seq = (SELECT MIN(seq) - 1 FROM agent_queue)"
             f" WHERE id = ? AND {_OPEN} RETURNING *", (entry_id,))
@@ -178,7 +147,7 @@ class SqliteAgentStore:
         stamp = time_to_db(now)
         wait = ("(julianday(COALESCE(accepted_at, ?)) - julianday(enqueued_at)) * 86400.0"
                 if wait_s is None else "?")
-        rows = await self._one_write(
+        rows = await self._write_rows(
             f"UPDATE agent_queue SET status = ?, ended_at = ?, wait_s = {wait}"
             f" WHERE id = (SELECT id FROM agent_queue WHERE call_sid = ? AND {_OPEN}"
             " ORDER BY id DESC LIMIT 1) RETURNING *",
@@ -200,7 +169,7 @@ class SqliteAgentStore:
         return [_entry_from(r) for r in rows]
 
     async def orphan_open(self, now: datetime) -> list[QueueEntry]:
-        rows = await self._one_write(
+        rows = await self._write_rows(
             f"UPDATE agent_queue SET status = 'orphaned', ended_at = ? WHERE {_OPEN}"
             " RETURNING *", (time_to_db(now),))
         return sorted((_entry_from(r) for r in rows), key=lambda e: e.id)
@@ -219,7 +188,7 @@ class SqliteAgentStore:
     async def add_session(self, token_hash: str, agent_id: int, csrf: str, now: datetime
                           ) -> None:
         stamp = time_to_db(now)
-        await self._one_write(
+        await self._write_rows(
             "INSERT INTO agent_sessions (token_hash, agent_id, csrf, created_at, last_seen)"
             " VALUES (?, ?, ?, ?, ?)", (token_hash, agent_id, csrf, stamp, stamp))
 
@@ -230,7 +199,7 @@ class SqliteAgentStore:
             await conn.execute(
                 "DELETE FROM agent_sessions WHERE last_seen < ? OR created_at < ?",
                 (time_to_db(idle_since), time_to_db(created_since)))
-            rows = await _rows(conn, "UPDATE agent_sessions SET last_seen = ?"
+            rows = await fetch_rows(conn, "UPDATE agent_sessions SET last_seen = ?"
                                " WHERE token_hash = ? RETURNING agent_id, csrf",
                                (time_to_db(now), token_hash))
             return (int(rows[0][0]), str(rows[0][1])) if rows else None
@@ -238,7 +207,7 @@ class SqliteAgentStore:
         return await self._db.write(op)
 
     async def delete_session(self, token_hash: str) -> None:
-        await self._one_write("DELETE FROM agent_sessions WHERE token_hash = ?", (token_hash,))
+        await self._write_rows("DELETE FROM agent_sessions WHERE token_hash = ?", (token_hash,))
 
     async def login_failures(self, username: str, since: datetime) -> int:
         rows = await self._db.fetch(
@@ -257,4 +226,4 @@ class SqliteAgentStore:
         await self._db.write(op)
 
     async def clear_login_failures(self, username: str) -> None:
-        await self._one_write("DELETE FROM login_failures WHERE username = ?", (username,))
+        await self._write_rows("DELETE FROM login_failures WHERE username = ?", (username,))

@@ -14,9 +14,7 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from enum import StrEnum
-from pathlib import Path
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 import aiosqlite
 
@@ -34,7 +32,7 @@ from ivr.campaigns.model import (
 from ivr.campaigns.policy import PolicyError, policy_from_json
 from ivr.core.errors import StoreError
 from ivr.store.codec import time_from_db, time_to_db
-from ivr.store.connection import Connection, connect
+from ivr.store.connection import SqliteStore, fetch_rows
 
 ALL_CAMPAIGNS = "*"  # a do-not-call entry for every campaign
 _CAMPAIGN_TIMES = ("created_at", "updated_at", "started_at", "finished_at", "ends_at",
@@ -108,37 +106,9 @@ def _set_clause(fields: dict[str, Any], allowed: frozenset[str]) -> tuple[str, l
     return ", ".join(f"{name} = ?" for name in fields), [_db(v) for v in fields.values()]
 
 
-async def _rows(conn: aiosqlite.Connection, sql: str, params: Sequence[Any]) -> list[sqlite3.Row]:
-    async with conn.execute(sql, tuple(params)) as cur:
-        return list(await cur.fetchall())
-
-
-class SqliteCampaignStore:
+class SqliteCampaignStore(SqliteStore):
     """Create with ``await SqliteCampaignStore.open(path)`` (the call store's file)."""
 
-    def __init__(self, conn: Connection) -> None:
-        self._db = conn
-
-    @classmethod
-    async def open(cls, path: str | Path, *, busy_timeout_ms: int = 5000,
-                   synchronous: str = "NORMAL") -> Self:
-        return cls(Connection(await connect(Path(path), busy_timeout_ms, synchronous)))
-
-    async def close(self) -> None:
-        await self._db.close()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(self, exc_type: type[BaseException] | None,
-                        exc: BaseException | None, tb: TracebackType | None) -> None:
-        await self.close()
-
-    async def _write_rows(self, sql: str, params: Sequence[Any]) -> list[sqlite3.Row]:
-        async def op(conn: aiosqlite.Connection) -> list[sqlite3.Row]:
-            return await _rows(conn, sql, params)
-
-        return await self._db.write(op)
 
     # -- campaigns -------------------------------------------------------------------------
 
@@ -255,14 +225,14 @@ class SqliteCampaignStore:
         stamp = time_to_db(now)
 
         async def op(conn: aiosqlite.Connection) -> Attempt | None:
-            claimed = await _rows(
+            claimed = await fetch_rows(
                 conn, "UPDATE campaign_targets SET state = 'dialing', attempts = attempts + 1,"
                 " next_at = NULL, updated_at = ? WHERE campaign_id = ? AND customer_id = ?"
                 " AND state IN ('queued', 'retrying') AND attempts = ? RETURNING attempts",
                 (stamp, target.campaign_id, target.customer_id, target.attempts))
             if not claimed:
                 return None
-            rows = await _rows(
+            rows = await fetch_rows(
                 conn, "INSERT INTO campaign_attempts (id, campaign_id, customer_id, attempt_no,"
                 " state, created_at) VALUES (?, ?, ?, ?, 'dialing', ?) RETURNING *",
                 (attempt_id, target.campaign_id, target.customer_id, int(claimed[0][0]), stamp))

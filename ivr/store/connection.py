@@ -13,9 +13,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from types import TracebackType
+from typing import Any, Self, TypeVar
 
 import aiosqlite
 
@@ -123,3 +124,43 @@ class Connection:
             return list(await self._conn.execute_fetchall(sql, params))
         except sqlite3.Error as err:
             raise StoreError(f"store read failed: {err}") from err
+
+
+async def fetch_rows(conn: aiosqlite.Connection, sql: str,
+                     params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+    """All rows of one statement on ``conn`` (inside a write operation)."""
+    async with conn.execute(sql, tuple(params)) as cur:
+        return list(await cur.fetchall())
+
+
+class SqliteStore:
+    """The life cycle every SQLite store shares: one migrated connection on the database
+    file (``await Store.open(path)``), serialized writes, ``async with`` support."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._db = conn
+
+    @classmethod
+    async def open(cls, path: str | Path, *, busy_timeout_ms: int = 5000,
+                   synchronous: str = "NORMAL") -> Self:
+        """Open (creating and migrating if needed) the database at ``path``.
+
+        ``synchronous=NORMAL`` with WAL keeps every commit across a process crash; use
+        ``FULL`` to also keep the last commits across power loss."""
+        return cls(Connection(await connect(Path(path), busy_timeout_ms, synchronous)))
+
+    async def close(self) -> None:
+        await self._db.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None,
+                        exc: BaseException | None, tb: TracebackType | None) -> None:
+        await self.close()
+
+    async def _write_rows(self, sql: str, params: Sequence[Any]) -> list[sqlite3.Row]:
+        async def op(conn: aiosqlite.Connection) -> list[sqlite3.Row]:
+            return await fetch_rows(conn, sql, params)
+
+        return await self._db.write(op)

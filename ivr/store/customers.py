@@ -12,9 +12,7 @@ import json
 import sqlite3
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from pathlib import Path
-from types import TracebackType
-from typing import Any, Protocol, Self, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import aiosqlite
 
@@ -36,7 +34,7 @@ from ivr.customers.model import (
     TransactionStatus,
 )
 from ivr.store.codec import time_from_db, time_to_db
-from ivr.store.connection import Connection, connect
+from ivr.store.connection import SqliteStore
 from ivr.store.sanitize import utc
 
 MAX_DETAIL = 1000
@@ -184,27 +182,9 @@ def _page(limit: int, offset: int) -> None:
         raise StoreError(f"invalid page limit={limit} offset={offset}")
 
 
-class SqliteCustomerStore:
+class SqliteCustomerStore(SqliteStore):
     """The SQLite ``CustomerStore``. Create with ``await SqliteCustomerStore.open(path)``."""
 
-    def __init__(self, conn: Connection) -> None:
-        self._db = conn
-
-    @classmethod
-    async def open(
-        cls, path: str | Path, *, busy_timeout_ms: int = 5000, synchronous: str = "NORMAL"
-    ) -> Self:
-        return cls(Connection(await connect(Path(path), busy_timeout_ms, synchronous)))
-
-    async def close(self) -> None:
-        await self._db.close()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(self, exc_type: type[BaseException] | None,
-                        exc: BaseException | None, tb: TracebackType | None) -> None:
-        await self.close()
 
     async def upsert_customers(self, customers: Iterable[Customer]) -> tuple[int, int]:
         now = datetime.now(UTC)

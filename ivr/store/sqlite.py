@@ -8,9 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from pathlib import Path
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 import aiosqlite
 
@@ -26,7 +24,7 @@ from ivr.store.codec import (
     turn_from_row,
     turn_values,
 )
-from ivr.store.connection import Connection, connect
+from ivr.store.connection import SqliteStore
 from ivr.store.export import call_to_dict
 from ivr.store.merge import apply_update, merge_create
 from ivr.store.records import (
@@ -55,38 +53,8 @@ _INSERT_EVENT = (
 )
 
 
-class SqliteCallStore:
+class SqliteCallStore(SqliteStore):
     """The SQLite ``CallStore``. Create with ``await SqliteCallStore.open(path)``."""
-
-    def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
-        self._db = Connection(conn)
-        self.path = path
-
-    @classmethod
-    async def open(
-        cls, path: str | Path, *, busy_timeout_ms: int = 5000, synchronous: str = "NORMAL"
-    ) -> Self:
-        """Open (creating if needed) and migrate the database at ``path``.
-
-        ``synchronous=NORMAL`` with WAL keeps every commit across a process crash; use
-        ``FULL`` to also keep the last commits across power loss.
-        """
-        db_path = Path(path)
-        return cls(await connect(db_path, busy_timeout_ms, synchronous), db_path)
-
-    async def close(self) -> None:
-        await self._db.close()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
 
     @staticmethod
     async def _stored_call(conn: aiosqlite.Connection, call_sid: str) -> CallRecord | None:
