@@ -24,7 +24,7 @@ from ivr.sim.cli import options_from_config
 from ivr.sim.phone import PhoneSimulator, SimResult
 from ivr.sim.script import load_script
 
-DEFAULT_SCRIPT = ROOT / "audio" / "fixtures" / "zh" / "identity_then_goodbye" / "script.yaml"
+DEFAULT_SCRIPT = ROOT / "audio" / "fixtures" / "zh" / "happy_path" / "script.yaml"
 
 
 def pct(values: list[float], q: float) -> float | None:

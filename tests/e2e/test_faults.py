@@ -145,7 +145,7 @@ def proxied_server(server: Server, tmp_path: Path):  # type: ignore[no-untyped-d
 
 def test_rasa_dying_mid_call_gives_an_apology_and_keeps_the_record(proxied_server) -> None:  # type: ignore[no-untyped-def]
     second, proxy = proxied_server
-    script = load_script(FIXTURES / "zh" / "identity_then_goodbye" / "script.yaml")
+    script = load_script(FIXTURES / "zh" / "happy_path" / "script.yaml")
 
     async def cut(index: int) -> None:
         if index == 0:
