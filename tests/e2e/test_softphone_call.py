@@ -132,8 +132,8 @@ def call_sid(stdout: str) -> str:
 
 def test_softphone_conversation_and_recording(server: Server, tmp_path: Path) -> None:
     needs_portaudio()
-    phrases = [espeak_pcm("是", tmp=tmp_path) + silence(300),
-               espeak_pcm("没有了", tmp=tmp_path) + silence(300)]
+    phrases = [espeak_pcm("不方便", tmp=tmp_path) + silence(300),
+               espeak_pcm("晚点再打", tmp=tmp_path) + silence(300)]
     rec_dir = tmp_path / "recorded"
     person = Person(tmp_path / "mic.raw", tmp_path / "speaker.raw", phrases)
     proc = start_softphone(
@@ -154,9 +154,9 @@ def test_softphone_conversation_and_recording(server: Server, tmp_path: Path) ->
     # The bot heard the caller's words (call record) and the transcript showed them live.
     sid = call_sid(stdout)
     record = fetch_record(server, sid)
-    assert caller_texts(record) == ["是", "没有了"], context
-    assert record["outcome"] == "completed", context
-    assert "heard: 是" in stdout and "heard: 没有了" in stdout, context
+    assert caller_texts(record) == ["不方便", "晚点再打"], context
+    assert record["outcome"] == "reschedule", context
+    assert "heard: 不方便" in stdout and "heard: 晚点再打" in stdout, context
     assert "bot  : " in stdout and "reply latency" in stdout, context
 
     # The bot's audio reached the speaker: several seconds of it, in real time.
@@ -166,9 +166,9 @@ def test_softphone_conversation_and_recording(server: Server, tmp_path: Path) ->
 
     # --record: WAVs + a script that loads and replays to the same outcome.
     script = load_script(rec_dir / "script.yaml")
-    assert [t.say for t in script.turns] == ["是", "没有了"], context
-    assert script.expect["outcome"] == "completed"
-    assert script.expect["heard"] == ["是", "没有了"]
+    assert [t.say for t in script.turns] == ["不方便", "晚点再打"], context
+    assert script.expect["outcome"] == "reschedule"
+    assert script.expect["heard"] == ["不方便", "晚点再打"]
     assert script.customer == {"id": "C-soft", "title": "张先生"}
     for turn in script.turns:
         assert turn.wav is not None and turn.barge_in_ms is None, script.turns
