@@ -79,6 +79,12 @@ async def metrics(request: web.Request) -> web.Response:
     check_api(services, request)
     gauges = {"active_calls": float(len(services.active)),
               "ready": float(services.readiness.ready()[0])}
+    if services.queue is not None:
+        stats = await services.queue.stats()
+        for key in ("queue_length", "longest_wait_s", "handled_today", "abandoned_today",
+                    "timed_out_today", "orphaned_today", "mean_wait_s"):
+            if isinstance(stats.get(key), int | float):
+                gauges[f"agent_queue_{key}"] = float(stats[key])
     return web.Response(text=services.metrics.render(gauges), content_type="text/plain")
 
 
