@@ -119,7 +119,7 @@ async def test_agent_accepts_a_live_escalated_call(tmp_path: Path, browser: Laun
 
             # 4) the IVR stops with a caller queued: after the restart a callback is booked
             waiting = asyncio.create_task(sim.call(_wait_in_queue(60_000), record=False))
-            while not waiting.done() and not _queue_length(server.url):
+            while not waiting.done() and not _queue_length(server.url):  # noqa: ASYNC110
                 await asyncio.sleep(0.5)
             assert server.stop() == 0
             held = await asyncio.wait_for(waiting, 30)
