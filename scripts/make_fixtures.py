@@ -139,6 +139,17 @@ for lang, w in W.items():
          *ending[:3]], outcome="completed", barge_ins=0, identity_verified=True)
 
 
+for lang, hello, no in (("zh", "好的", "不是"), ("en", "okay", "no")):
+    S[f"{lang}/outbound_callee_first"] = {
+        "name": f"{lang}/outbound_callee_first", "lang": lang, "direction": "outbound",
+        "description": "Outbound call: the callee answers with a word first; the bot greets "
+                       "only after it, then the callee is not the customer.",
+        "customer": {"id": f"C-{lang}-happy"},
+        "turns": [say(hello), say(no)],
+        "expect": {"outcome": "wrong_party", "heard": [no]},
+    }
+
+
 def main() -> int:
     keep = {"customers.json", "README.md"}
     for child in ROOT.iterdir():
