@@ -5,33 +5,53 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import signal
 import sys
 from pathlib import Path
 
+from ivr.config import Config
 from ivr.core.errors import IvrError
 
 
-def _config(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _config(args: argparse.Namespace) -> Config:
     from ivr.config import load_config
 
     return load_config(Path(args.config) if args.config else None)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from aiohttp import web
-
-    from ivr.app import build_app, configure_logging
+    from ivr.app import configure_logging
 
     config = _config(args)
     configure_logging(config)
-    app = build_app(config)
-    host, port = config.server.host, config.server.port
-    print(f"ivr: listening on http://{host}:{port} (public URL {config.server.public_url}); "
-          f"Twilio voice webhook {config.server.public_url.rstrip('/')}/twilio/voice",
-          flush=True)
-    web.run_app(app, host=host, port=port, print=None, shutdown_timeout=10,
-                handle_signals=True)
+    asyncio.run(_serve(config))
     return 0
+
+
+async def _serve(config: Config) -> None:
+    """Serve until SIGINT/SIGTERM, then shut down once: repeated signals (a process manager
+    signalling the whole group, an impatient Ctrl-C) must not cut the clean-up short, or
+    children and databases would be left open."""
+    from aiohttp import web
+
+    from ivr.app import build_app
+
+    runner = web.AppRunner(build_app(config), handle_signals=False, shutdown_timeout=10)
+    await runner.setup()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        host, port = config.server.host, config.server.port
+        await web.TCPSite(runner, host, port).start()
+        public = config.server.public_url.rstrip("/")
+        print(f"ivr: listening on http://{host}:{port} (public URL {public}); "
+              f"Twilio voice webhook {public}/twilio/voice", flush=True)
+        await stop.wait()
+        print("ivr: stopping (ending calls, stopping Rasa)", flush=True)
+    finally:
+        await runner.cleanup()
 
 
 def cmd_call(args: argparse.Namespace) -> int:
