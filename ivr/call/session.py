@@ -18,7 +18,6 @@ from typing import Any, Protocol
 
 from ivr.asr.base import AsrResult
 from ivr.call.listener import (
-    CallerStream,
     Listener,
     ListenerEvent,
     ListenMode,
@@ -640,7 +639,3 @@ class CallSession:
             raise
         except Exception:
             log.exception("call %s: store write failed", self.info.call_sid)
-
-
-class CallerStreamFactory(Protocol):
-    def __call__(self, lang: Language, expect: Expectation | None) -> CallerStream: ...
