@@ -29,11 +29,13 @@ def _say(msg: str) -> None:
     print(f"[ivr setup] {msg}", flush=True)
 
 
-def tree_digest(paths: Iterable[Path], extra: str = "") -> str:
+def tree_digest(paths: Iterable[Path], extra: str = "", *, root: Path | None = None) -> str:
+    """Content hash of files, named relative to ``root`` so a clone elsewhere hashes the same."""
     h = hashlib.sha256(extra.encode())
     for path in sorted(paths):
         if path.is_file():
-            h.update(str(path).encode())
+            name = path.relative_to(root) if root is not None else path
+            h.update(str(name).encode())
             h.update(path.read_bytes())
     return h.hexdigest()
 
@@ -70,7 +72,7 @@ def ensure_models(config: Config) -> None:
 def train_rasa(config: Config, *, force: bool) -> None:
     project = config.rasa.project_dir
     inputs = [project / "config.yml", project / "domain.yml", *(project / "data").rglob("*.yml")]
-    digest = tree_digest(inputs)
+    digest = tree_digest(inputs, root=project)
     stamp = Stamp(config, "rasa-train")
     if not force and stamp.fresh(digest) and config.rasa.model.exists():
         return

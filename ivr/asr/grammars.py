@@ -1,15 +1,22 @@
 """Closed-vocabulary grammars per language and dialogue expectation, fitted to a model's words.
 
-Phrases are data. :func:`grammar_for` keeps only phrases the model can spell: every
-space-separated token must be a vocabulary word, except that a Chinese token may also be split
-into vocabulary words (``五分`` → ``五 分`` when the model has no ``五分``). ``[unk]`` is always
-added so out-of-grammar speech has somewhere to go.
+Phrases are data. :func:`fit_grammar` keeps only the phrases the model can spell, asking the
+model's :class:`~ivr.asr.lexicon.Lexicon` (never a words file): every space-separated token must
+be a model word, except that a Chinese token may be split into the fewest model words
+(``五分`` → ``五 分`` when the model has no ``五分``; ``转人工`` → ``转 人工`` for a model that
+segments that way). Phrases that cannot be spelled are reported, not silently dropped.
+
+Each expectation names the answers it cannot do without (``_REQUIRED``): when any of them cannot
+be spelled, or the model has no ``[unk]`` to absorb out-of-grammar speech, the question is
+decoded with the open vocabulary instead of a crippled grammar.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
+from ivr.asr.lexicon import Lexicon
 from ivr.core.types import Expectation, Language
 
 UNK = "[unk]"
@@ -77,18 +84,38 @@ def phrases(lang: Language, expect: Expectation) -> tuple[str, ...]:
     return table[expect] + _CONTROL[lang]
 
 
+# Answers a closed question cannot do without: one phrase of every group must fit the model.
+_REQUIRED: dict[Language, dict[Expectation, tuple[tuple[str, ...], ...]]] = {
+    Language.ZH: {
+        Expectation.YES_NO: (("是", "是的", "对", "对的", "没错"), ("不是", "不对", "不")),
+        Expectation.DIGITS: (("零", "〇"), ("一", "幺"), ("二", "两"), ("三",), ("四",),
+                             ("五",), ("六",), ("七",), ("八",), ("九",)),
+        Expectation.RATING: (("一", "一分"), ("二", "两", "二分", "两分"), ("三", "三分"),
+                             ("四", "四分"), ("五", "五分")),
+    },
+    Language.EN: {
+        Expectation.YES_NO: (("yes", "yeah", "correct"), ("no", "nope", "wrong")),
+        Expectation.DIGITS: (("zero", "oh"), ("one",), ("two",), ("three",), ("four",),
+                             ("five",), ("six",), ("seven",), ("eight",), ("nine",)),
+        Expectation.RATING: (("one",), ("two",), ("three",), ("four",), ("five",)),
+    },
+}
+
+
 def _is_cjk(token: str) -> bool:
     return any("\u3400" <= ch <= "\u9fff" or ch == "〇" for ch in token)
 
 
-def _segment(token: str, vocabulary: frozenset[str]) -> list[str] | None:
-    """Split ``token`` into the fewest vocabulary words, or None if impossible."""
+def _segment(token: str, lexicon: Lexicon) -> list[str] | None:
+    """Split ``token`` into the fewest model words, or None if impossible."""
     best: list[list[str] | None] = [[]] + [None] * len(token)
     for end in range(1, len(token) + 1):
         for start in range(end):
             head = best[start]
+            if head is None:
+                continue
             piece = token[start:end]
-            if head is not None and piece in vocabulary:
+            if lexicon.knows(piece):
                 candidate = [*head, piece]
                 current = best[end]
                 if current is None or len(candidate) < len(current):
@@ -96,43 +123,62 @@ def _segment(token: str, vocabulary: frozenset[str]) -> list[str] | None:
     return best[len(token)]
 
 
-def fit_phrase(phrase: str, vocabulary: frozenset[str]) -> str | None:
+def fit_phrase(phrase: str, lexicon: Lexicon) -> str | None:
     """Rewrite ``phrase`` in the model's words, or None if some token cannot be spelled."""
     out: list[str] = []
     for token in phrase.lower().split():
-        if token in vocabulary:
+        if lexicon.knows(token):
             out.append(token)
             continue
-        pieces = _segment(token, vocabulary) if _is_cjk(token) else None
+        pieces = _segment(token, lexicon) if _is_cjk(token) else None
         if pieces is None:
             return None
         out.extend(pieces)
     return " ".join(out) if out else None
 
 
-def fit_phrases(candidates: Iterable[str], vocabulary: frozenset[str]) -> list[str]:
+@dataclass(frozen=True, slots=True)
+class GrammarFit:
+    """A fitted grammar (``None`` = open vocabulary) and what could not be fitted, and why."""
+
+    grammar: list[str] | None
+    unfitted: tuple[str, ...] = ()
+    open_reason: str = ""
+
+
+def fit_grammar(lang: Language, expect: Expectation, lexicon: Lexicon) -> GrammarFit:
+    """The grammar for this question on this model, or open vocabulary with the reason."""
+    candidates = phrases(lang, expect)
+    if not candidates:
+        return GrammarFit(None, (), "open question")
+    fitted: dict[str, None] = {}
+    spelled: dict[str, str] = {}
+    unfitted: list[str] = []
+    for phrase in dict.fromkeys(candidates):
+        words = fit_phrase(phrase, lexicon)
+        if words is None:
+            unfitted.append(phrase)
+            continue
+        spelled[phrase] = words
+        fitted.setdefault(words, None)
+    fitted.pop(UNK, None)
+    missing = [group[0] for group in _REQUIRED[lang].get(expect, ())
+               if not any(p in spelled for p in group)]
+    if missing:
+        reason = "the model cannot spell " + ", ".join(repr(m) for m in missing)
+        return GrammarFit(None, tuple(unfitted), reason)
+    if not lexicon.knows(UNK):
+        return GrammarFit(None, tuple(unfitted),
+                          f"the model has no {UNK} for speech outside the grammar")
+    return GrammarFit([*fitted, UNK], tuple(unfitted))
+
+
+def fit_phrases(candidates: Iterable[str], lexicon: Lexicon) -> list[str]:
     """Fitted phrases, de-duplicated in order, plus ``[unk]``."""
     seen: dict[str, None] = {}
     for phrase in candidates:
-        fitted = fit_phrase(phrase, vocabulary)
+        fitted = fit_phrase(phrase, lexicon)
         if fitted is not None:
             seen.setdefault(fitted, None)
     seen.pop(UNK, None)
     return [*seen, UNK]
-
-
-def grammar_for(
-    lang: Language, expect: Expectation, vocabulary: frozenset[str]
-) -> list[str] | None:
-    """The grammar for this state, or None for open vocabulary.
-
-    None also when no phrase fits the model, so the caller is never limited to ``[unk]``.
-    An empty ``vocabulary`` (unknown) keeps every phrase; libvosk skips words it lacks.
-    """
-    candidates = phrases(lang, expect)
-    if not candidates:
-        return None
-    if not vocabulary:
-        return [*dict.fromkeys(candidates), UNK]
-    fitted = fit_phrases(candidates, vocabulary)
-    return fitted if len(fitted) > 1 else None

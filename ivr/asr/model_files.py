@@ -10,7 +10,6 @@ from ivr.core.errors import ErrorCode, ModelError
 REQUIRED_FILES = ("am/final.mdl", "conf/mfcc.conf")
 STATIC_GRAPH = ("graph/HCLG.fst",)
 LOOKAHEAD_GRAPH = ("graph/HCLr.fst", "graph/Gr.fst")
-WORDS_FILE = "graph/words.txt"
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,11 +18,6 @@ class ModelLayout:
 
     path: Path
     lookahead: bool
-
-    @property
-    def words_path(self) -> Path | None:
-        path = self.path / WORDS_FILE
-        return path if path.is_file() else None
 
 
 def validate_model_dir(path: Path) -> ModelLayout:
@@ -44,16 +38,3 @@ def validate_model_dir(path: Path) -> ModelLayout:
         )
     return ModelLayout(path=path, lookahead=lookahead)
 
-
-def read_vocabulary(layout: ModelLayout) -> frozenset[str]:
-    """Words of the model's graph (``graph/words.txt``), without ``<eps>`` and ``#`` symbols."""
-    words_path = layout.words_path
-    if words_path is None:
-        return frozenset()
-    words = set()
-    with words_path.open(encoding="utf-8") as fh:
-        for line in fh:
-            parts = line.split()
-            if parts and parts[0] != "<eps>" and not parts[0].startswith("#"):
-                words.add(parts[0])
-    return frozenset(words)

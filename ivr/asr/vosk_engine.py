@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import vosk
 
 from ivr.asr.base import AsrResult, AsrWord
-from ivr.asr.grammars import grammar_for
-from ivr.asr.model_files import ModelLayout, read_vocabulary, validate_model_dir
+from ivr.asr.grammars import GrammarFit, fit_grammar
+from ivr.asr.lexicon import ModelLexicon
+from ivr.asr.model_files import ModelLayout, validate_model_dir
 from ivr.core.errors import AsrError, ErrorCode, ModelError
 from ivr.core.types import Expectation, Language
 
@@ -22,18 +24,45 @@ log = logging.getLogger(__name__)
 vosk.SetLogLevel(-1)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass
 class LoadedModel:
-    """A loaded model shared by all streams of its language (libvosk models are thread-safe)."""
+    """A loaded model shared by all streams of its language (libvosk models are thread-safe).
+
+    Grammars are fitted to the model's own vocabulary once per expectation; what could not be
+    fitted is logged once (our logger, not libvosk's, which ``SetLogLevel(-1)`` silences)."""
 
     language: Language
     layout: ModelLayout
     model: Any  # vosk.Model
-    vocabulary: frozenset[str]
+    lexicon: ModelLexicon
+    _grammars: dict[Expectation, GrammarFit] = field(default_factory=dict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
     def supports_grammar(self) -> bool:
         return self.layout.lookahead
+
+    def knows(self, word: str) -> bool:
+        return self.lexicon.knows(word)
+
+    def grammar(self, expect: Expectation) -> list[str] | None:
+        if not self.supports_grammar:
+            return None
+        with self._lock:
+            fit = self._grammars.get(expect)
+            if fit is None:
+                fit = fit_grammar(self.language, expect, self.lexicon)
+                self._grammars[expect] = fit
+                self._report(expect, fit)
+        return fit.grammar
+
+    def _report(self, expect: Expectation, fit: GrammarFit) -> None:
+        where = f"Vosk {self.language} model {self.layout.path.name}, {expect} question"
+        for phrase in fit.unfitted:
+            log.info("%s: phrase %r is not in the model's vocabulary; left out of the grammar",
+                     where, phrase)
+        if fit.grammar is None and expect is not Expectation.OPEN:
+            log.warning("%s: open vocabulary instead of a grammar (%s)", where, fit.open_reason)
 
 
 def _words(raw: Mapping[str, Any]) -> tuple[AsrWord, ...]:
@@ -113,9 +142,9 @@ class VoskEngine:
                 f"libvosk could not load the {lang} model at {path}: {exc}",
                 code=ErrorCode.MODEL_INVALID,
             ) from exc
-        vocabulary = read_vocabulary(layout)
-        log.info("loaded Vosk %s model %s (%d words)", lang, path, len(vocabulary))
-        return LoadedModel(lang, layout, model, vocabulary)
+        lexicon = ModelLexicon(model.vosk_model_find_word)
+        log.info("loaded Vosk %s model %s", lang, path)
+        return LoadedModel(lang, layout, model, lexicon)
 
     @property
     def languages(self) -> frozenset[Language]:
@@ -131,10 +160,7 @@ class VoskEngine:
 
     def grammar(self, lang: Language, expect: Expectation) -> list[str] | None:
         """The grammar a stream would use, or None for open vocabulary."""
-        loaded = self.model(lang)
-        if not loaded.supports_grammar:
-            return None
-        return grammar_for(lang, expect, loaded.vocabulary)
+        return self.model(lang).grammar(expect)
 
     def open_stream(self, lang: Language, expect: Expectation, sample_rate: int) -> VoskStream:
         loaded = self.model(lang)

@@ -1,18 +1,21 @@
-"""Grammar data fitted to a model vocabulary (pure, no model needed)."""
+"""Grammar data fitted to a model's vocabulary (pure: a word set stands in for the model)."""
 
 from __future__ import annotations
 
 import pytest
 
-from ivr.asr.grammars import UNK, fit_phrase, fit_phrases, grammar_for, phrases
+from ivr.asr.grammars import UNK, fit_grammar, fit_phrase, fit_phrases, phrases
+from ivr.asr.lexicon import ModelLexicon, WordSet
 from ivr.core.types import Expectation, Language
 
-ZH_VOCAB = frozenset(
-    {"是", "不是", "对", "不对", "一", "二", "三", "四", "五", "分"}
-    | {"满意", "非常满意", "转人工", "再说一遍", "[unk]"}
+ZH_DIGITS = set("零一二三四五六七八九")
+ZH_VOCAB = WordSet(
+    {"是", "不是", "对", "不对", "分"} | ZH_DIGITS
+    | {"满意", "非常满意", "转人工", "再说一遍", UNK}
 )
-EN_VOCAB = frozenset(
-    ["yes", "no", "one", "two", "five", "very", "satisfied", "agent", "repeat", "[unk]"]
+EN_DIGITS = {"zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"}
+EN_VOCAB = WordSet(
+    {"yes", "no", "very", "satisfied", "agent", "repeat", UNK} | EN_DIGITS
 )
 
 
@@ -42,30 +45,68 @@ def test_fit_phrase_splits_chinese_into_model_words() -> None:
     assert fit_phrase("yesno", EN_VOCAB) is None  # no splitting of latin tokens
 
 
+def test_fit_phrase_follows_the_models_own_segmentation() -> None:
+    """A model that knows 转 + 人工 (as a real small model might) gets 转人工 in two words."""
+    lexicon = WordSet({"转", "人工", "不", "满意"})
+    assert fit_phrase("转人工", lexicon) == "转 人工"
+    assert fit_phrase("不满意", lexicon) == "不 满意"
+
+
 def test_fit_phrases_dedupes_and_ends_with_unk() -> None:
     assert fit_phrases(["五分", "五 分", "[unk]", "是", "的"], ZH_VOCAB) == ["五 分", "是", UNK]
 
 
-def test_grammar_for_filters_by_vocabulary() -> None:
-    grammar = grammar_for(Language.ZH, Expectation.RATING, ZH_VOCAB)
-    assert grammar is not None
-    assert {"五 分", "非常满意", "满意", "转人工", "再说一遍"} <= set(grammar)
-    assert grammar[-1] == UNK
-    for phrase in grammar:
-        assert all(word in ZH_VOCAB for word in phrase.split())
-    en = grammar_for(Language.EN, Expectation.YES_NO, EN_VOCAB)
-    assert en == ["yes", "no", "agent", "repeat", UNK]
+def test_fit_grammar_filters_by_vocabulary_and_reports_the_rest() -> None:
+    fit = fit_grammar(Language.ZH, Expectation.RATING, ZH_VOCAB)
+    assert fit.grammar is not None
+    assert {"五 分", "非常满意", "满意", "转人工", "再说一遍"} <= set(fit.grammar)
+    assert fit.grammar[-1] == UNK
+    for phrase in fit.grammar:
+        assert all(ZH_VOCAB.knows(word) for word in phrase.split())
+    assert "很满意" in fit.unfitted and "五分" not in fit.unfitted
+    en = fit_grammar(Language.EN, Expectation.YES_NO, EN_VOCAB)
+    assert en.grammar == ["yes", "no", "agent", "repeat", UNK]
 
 
-def test_open_or_unfittable_means_open_vocabulary() -> None:
-    assert grammar_for(Language.ZH, Expectation.OPEN, ZH_VOCAB) is None
-    assert grammar_for(Language.EN, Expectation.DIGITS, frozenset({"hello"})) is None
+def test_open_question_means_open_vocabulary() -> None:
+    fit = fit_grammar(Language.ZH, Expectation.OPEN, ZH_VOCAB)
+    assert fit.grammar is None and fit.unfitted == ()
 
 
-def test_unknown_vocabulary_keeps_all_phrases() -> None:
-    grammar = grammar_for(Language.EN, Expectation.DIGITS, frozenset())
-    assert grammar is not None
-    assert "zero" in grammar and grammar[-1] == UNK
+def test_missing_required_answer_falls_back_to_open_vocabulary() -> None:
+    """A digits grammar without "seven" would force every 7 into another digit."""
+    no_seven = WordSet((EN_DIGITS - {"seven"}) | {UNK})
+    fit = fit_grammar(Language.EN, Expectation.DIGITS, no_seven)
+    assert fit.grammar is None
+    assert "seven" in fit.open_reason
+    assert fit_grammar(Language.EN, Expectation.DIGITS, WordSet({"hello", UNK})).grammar is None
+
+
+def test_yes_no_needs_both_a_yes_and_a_no() -> None:
+    only_yes = WordSet({"是", "对", UNK})
+    assert fit_grammar(Language.ZH, Expectation.YES_NO, only_yes).grammar is None
+    both = WordSet({"是", "不", UNK})
+    assert fit_grammar(Language.ZH, Expectation.YES_NO, both).grammar is not None
+
+
+def test_model_without_unk_gets_open_vocabulary() -> None:
+    fit = fit_grammar(Language.EN, Expectation.YES_NO, WordSet({"yes", "no"}))
+    assert fit.grammar is None
+    assert UNK in fit.open_reason
+
+
+def test_model_lexicon_asks_once_per_word() -> None:
+    asked: list[str] = []
+
+    def find_word(word: str) -> int:
+        asked.append(word)
+        return 3 if word == "是" else -1
+
+    lexicon = ModelLexicon(find_word)
+    assert lexicon.knows("是") and lexicon.knows("是")
+    assert not lexicon.knows("不是") and not lexicon.knows("不是")
+    assert not lexicon.knows("a b") and not lexicon.knows("")
+    assert asked == ["是", "不是"]
 
 
 @pytest.mark.parametrize("lang", list(Language))
@@ -73,4 +114,3 @@ def test_phrases_have_no_duplicates(lang: Language) -> None:
     for expect in (Expectation.YES_NO, Expectation.DIGITS, Expectation.RATING):
         items = phrases(lang, expect)
         assert len(items) == len(set(items)), (lang, expect)
-

@@ -93,9 +93,7 @@ def test_download_extract_and_cache_hit(
     path = ensure_model(spec, tmp_path / "cache")
     assert path == tmp_path / "cache" / NAME
     assert validate_model_dir(path).lookahead
-    assert (path / "graph" / "words.txt").read_bytes() == (
-        TINY_EN / "graph" / "words.txt"
-    ).read_bytes()
+    assert (path / "graph" / "Gr.fst").read_bytes() == (TINY_EN / "graph" / "Gr.fst").read_bytes()
     assert server.requests == ["/models/m.zip"]
     assert leftovers(tmp_path / "cache") == [NAME]  # no zip or temp files left
     assert ensure_model(spec, tmp_path / "cache") == path

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -13,6 +14,7 @@ from ivr.asr.vosk_engine import VoskEngine, VoskStream
 from ivr.core.audio import ASR_RATE, frame_bytes
 from ivr.core.errors import AsrError, ErrorCode, ModelError
 from ivr.core.types import Expectation, Language
+from tests.asr.conftest import model_dirs
 
 Synth = Callable[[Language, str], bytes]
 
@@ -110,8 +112,29 @@ def test_open_stream_uses_grammar_only_for_closed_states(engine: VoskEngine) -> 
     for expect in (YES_NO, DIGITS, RATING):
         grammar = engine.open_stream(ZH, expect, ASR_RATE).grammar
         assert grammar is not None
-        vocab = engine.model(ZH).vocabulary
-        assert all(word in vocab for phrase in grammar for word in phrase.split())
+        model = engine.model(ZH)
+        assert all(model.knows(word) for phrase in grammar for word in phrase.split())
+
+
+def test_vocabulary_is_asked_of_the_model(engine: VoskEngine) -> None:
+    """The shared models have no words.txt: the words come from libvosk's find_word."""
+    zh, en = engine.model(ZH), engine.model(EN)
+    assert zh.knows("不满意") and zh.knows("转人工") and zh.knows("[unk]")
+    assert not zh.knows("很满意") and not zh.knows("不 满意")
+    assert en.knows("satisfied") and en.knows("[unk]") and not en.knows("excellent")
+    grammar = engine.grammar(ZH, RATING)
+    assert grammar is not None and "五 分" in grammar and "很满意" not in grammar
+
+
+def test_unfitted_phrases_are_logged_once_per_model(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    fresh = VoskEngine({EN: model_dirs()[EN]})
+    with caplog.at_level(logging.INFO, logger="ivr.asr.vosk_engine"):
+        for _ in range(3):
+            fresh.open_stream(EN, RATING, ASR_RATE)
+    lines = [r.getMessage() for r in caplog.records if "'excellent'" in r.getMessage()]
+    assert len(lines) == 1 and "tiny-en" in lines[0] and "rating" in lines[0]
 
 
 def test_8khz_stream(engine: VoskEngine, synth: Synth) -> None:
