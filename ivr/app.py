@@ -47,6 +47,7 @@ from ivr.web import (
     campaigns_api,
     customers_api,
     dashboard,
+    guard,
     internal,
     media_socket,
     twilio_routes,
@@ -70,14 +71,20 @@ def configure_logging(config: Config) -> None:
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
 
 
-def build_app(config: Config) -> web.Application:
-    config = ensure_internal_token(config)
-    app = web.Application(client_max_size=1 << 20)
-    app.cleanup_ctx.append(_services_ctx(config))
-    app.on_shutdown.append(_end_calls)
+def web_app(config: Config) -> web.Application:
+    """Every route behind the guard middleware; ``app[SERVICES]`` is set by the caller."""
+    app = web.Application(client_max_size=1 << 20, middlewares=guard.middlewares(config))
     for routes in (twilio_routes, media_socket, api, internal, customers_api, dashboard,
                    campaigns_api):
         routes.setup(app)
+    return app
+
+
+def build_app(config: Config) -> web.Application:
+    config = ensure_internal_token(config)
+    app = web_app(config)
+    app.cleanup_ctx.append(_services_ctx(config))
+    app.on_shutdown.append(_end_calls)
     return app
 
 

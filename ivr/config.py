@@ -31,8 +31,18 @@ class ServerConfig:
     log_level: str = "INFO"
     # Calls accepted at once; beyond that a caller hears the apology and the call is refused.
     max_calls: int = 50
-    # Bearer token for /api/*; when empty the API answers loopback clients only.
+    # Bearer token for /api/* and /metrics. When empty the API is closed to everyone except a
+    # supervisor's dashboard session (no client is trusted for its network position).
     api_token: str = ""
+    # Extra Host header values accepted besides the public URL's host and the listen address
+    # (comma-separated, e.g. "ivr.internal:8080, 10.0.0.5:8080").
+    allowed_hosts: str = ""
+    # Media WebSockets open at once (with or without a call); beyond that upgrades get 503.
+    max_media_sockets: int = 60
+    # The per-call stream token in the voice webhook's TwiML is valid this long, once.
+    stream_token_ttl_s: float = 30.0
+    # A media socket that has not sent a valid `start` by then is closed.
+    stream_start_timeout_s: float = 10.0
     # Shared secret for /internal/* (the action server's X-IVR-Internal-Token header).
     # Empty means "generated at start" and handed to the action server as IVR_INTERNAL_TOKEN.
     internal_token: str = ""
@@ -59,6 +69,15 @@ class RasaConfig:
     model: Path = ROOT / "rasa_project" / "models" / "ivr.tar.gz"
     timeout_s: float = 5.0
     startup_timeout_s: float = 240.0
+    # Secrets between the IVR and its Rasa processes (Rasa's --auth-token and the IVR channel;
+    # the action server's token). Empty: generated at each start, which only works for a managed
+    # Rasa; set both when Rasa runs elsewhere (rasa.managed = false).
+    auth_token: str = ""
+    actions_token: str = ""
+    # Rasa's in-memory tracker store keeps at most this many conversations (least recently used
+    # evicted) and drops one idle for conversation_ttl_s.
+    max_conversations: int = 500
+    conversation_ttl_s: float = 3600.0
 
 
 @dataclass(frozen=True)
@@ -98,6 +117,15 @@ class CallConfig:
     no_input_limit: int = 3
     max_call_s: int = 900
     inbound_queue_frames: int = 500
+    # Per-call bounds on the media socket: one text message, audio in one message, the audio
+    # rate (real time x slack, with a burst allowance after network stalls), messages per
+    # second, and malformed messages before the call is closed with a recorded error.
+    max_message_bytes: int = 16384
+    max_media_payload_bytes: int = 1600
+    media_rate_slack: float = 1.25
+    media_burst_s: float = 5.0
+    max_messages_per_s: float = 150.0
+    max_wire_errors: int = 50
 
 
 @dataclass(frozen=True)
@@ -108,6 +136,24 @@ class AgentsConfig:
     dial_timeout_s: int = 30
     # How long the IVR waits for the provider's REST API to accept a transfer.
     transfer_timeout_s: float = 10.0
+    # Dashboard login back-off: after n failed logins the next attempt from that client (and,
+    # from a browser that never logged in as that agent, for that username) waits
+    # base * 2^(n-1) seconds, at most max. A browser that logged in before keeps its own count.
+    login_backoff_base_s: float = 1.0
+    login_backoff_max_s: float = 900.0
+
+
+@dataclass(frozen=True)
+class IdentityConfig:
+    # Failed ID checks per customer (across calls) before the check is locked for cooldown_s.
+    max_failures: int = 2
+    cooldown_s: float = 3600.0
+    # Spoken digits whose mean recognizer confidence is below this are asked again (not counted).
+    min_confidence: float = 0.5
+    # Secret for the keyed hash (HMAC-SHA256) of the stored ID digits. Empty: read from key_file,
+    # which is created (random, mode 0600) on first use. Changing it invalidates stored hashes.
+    key: str = ""
+    key_file: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -125,10 +171,14 @@ class Config:
     call: CallConfig = field(default_factory=CallConfig)
     agents: AgentsConfig = field(default_factory=AgentsConfig)
     campaigns: CampaignsConfig = field(default_factory=CampaignsConfig)
+    identity: IdentityConfig = field(default_factory=IdentityConfig)
     store: StoreConfig = field(default_factory=StoreConfig)
 
     def model_dir(self, lang: Language) -> Path:
         return self.asr.zh_model if lang is Language.ZH else self.asr.en_model
+
+    def id_key_file(self) -> Path:
+        return self.identity.key_file or self.server.data_dir / "secrets" / "id-hash.key"
 
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -245,8 +295,29 @@ def validate(config: Config) -> None:
         config.campaigns.default_policy()
     except ValueError as exc:
         raise ConfigError(f"setting campaigns: {exc}") from exc
+    _validate_security(config)
     if config.rasa.timeout_s <= 0:
         raise ConfigError("setting rasa.timeout_s: must be positive")
     rasa = urlsplit(config.rasa.url)
     if rasa.scheme not in ("http", "https") or not rasa.hostname:
         raise ConfigError(f"setting rasa.url: must be an http URL (got {config.rasa.url!r})")
+
+
+def _validate_security(config: Config) -> None:
+    server, call, ident = config.server, config.call, config.identity
+    for name in ("max_media_sockets", "stream_token_ttl_s", "stream_start_timeout_s"):
+        if getattr(server, name) <= 0:
+            raise ConfigError(f"setting server.{name}: must be positive")
+    for name in ("max_message_bytes", "max_media_payload_bytes", "media_burst_s",
+                 "max_messages_per_s", "max_wire_errors"):
+        if getattr(call, name) <= 0:
+            raise ConfigError(f"setting call.{name}: must be positive")
+    if call.media_rate_slack < 1:
+        raise ConfigError("setting call.media_rate_slack: must be at least 1")
+    if ident.max_failures < 1 or ident.cooldown_s <= 0:
+        raise ConfigError("setting identity.max_failures / identity.cooldown_s: must be positive")
+    if not 0 <= ident.min_confidence <= 1:
+        raise ConfigError("setting identity.min_confidence: must be 0..1")
+    if config.rasa.max_conversations < 1 or config.rasa.conversation_ttl_s <= 0:
+        raise ConfigError("setting rasa.max_conversations / rasa.conversation_ttl_s: "
+                          "must be positive")

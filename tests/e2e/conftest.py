@@ -23,6 +23,8 @@ IVR = ROOT / ".venv" / "bin" / "ivr"
 TEST_CONFIG = ROOT / "config" / "test.toml"
 CUSTOMERS = ROOT / "audio" / "fixtures" / "customers.json"
 AUTH_TOKEN = "test-auth-token-not-a-secret"
+API_TOKEN = "test-api-token-not-a-secret"  # server.api_token in config/test.toml
+API_HEADERS = {"Authorization": f"Bearer {API_TOKEN}"}
 READY_TIMEOUT_S = 400
 
 

@@ -30,6 +30,7 @@ from tests.customers.customer_samples import NOW, PHONE, PHONE_DIGITS, customer
 
 TOKEN = "s3cret-token-for-tests"
 AUTH = {TOKEN_HEADER: TOKEN}
+API = {"Authorization": "Bearer api-token"}
 FAKE_REMOTE = "X-Test-Remote"  # test-only middleware: pretend the client has this address
 
 
@@ -62,7 +63,7 @@ class Env:
 
 
 @contextlib.asynccontextmanager
-async def make_env(tmp_path: Path, api_token: str = "") -> AsyncIterator[Env]:
+async def make_env(tmp_path: Path, api_token: str = "api-token") -> AsyncIterator[Env]:
     path = tmp_path / "ivr.db"
     calls = await SqliteCallStore.open(path)
     customers = await SqliteCustomerStore.open(path)
@@ -195,31 +196,31 @@ async def test_followups_from_a_call_and_the_rest_api(env: Env) -> None:
                                     json={"kind": "callback", "detail": ""})
     assert no_call.status == 404 and (await no_call.json())["error"] == "not_found"
 
-    listing = await (await env.client.get("/api/followups")).json()
+    listing = await (await env.client.get("/api/followups", headers=API)).json()
     tasks = listing["followups"]
     assert [t["kind"] for t in tasks] == ["callback", "bank_card_change"]  # due first
     card = tasks[1]
     assert card["id"] == created["id"] and card["customer_id"] == "c-001"
     assert card["detail"] == "new card ***************0123" and card["status"] == "open"
-    done = await env.client.post(f"/api/followups/{card['id']}/done", json={"owner": "agent-7"})
+    done = await env.client.post(f"/api/followups/{card['id']}/done", json={"owner": "agent-7"},
+                                 headers=API)
     assert done.status == 200
     assert (await done.json())["status"] == "done"
-    open_only = await (await env.client.get("/api/followups?status=open")).json()
+    open_only = await (await env.client.get("/api/followups?status=open", headers=API)).json()
     assert [t["kind"] for t in open_only["followups"]] == ["callback"]
-    assert (await env.client.post("/api/followups/999/done")).status == 404
-    assert (await env.client.get("/api/followups?status=weird")).status == 400
+    assert (await env.client.post("/api/followups/999/done", headers=API)).status == 404
+    assert (await env.client.get("/api/followups?status=weird", headers=API)).status == 400
 
 
-async def test_followups_api_needs_loopback_or_bearer(tmp_path: Path) -> None:
-    async with make_env(tmp_path, api_token="api-token") as env:
+async def test_followups_api_needs_the_bearer_token_even_on_loopback(tmp_path: Path) -> None:
+    async with make_env(tmp_path) as env:
         assert (await env.client.get("/api/followups")).status == 401
-        ok = await env.client.get("/api/followups",
-                                  headers={"Authorization": "Bearer api-token"})
+        ok = await env.client.get("/api/followups", headers=API)
         assert ok.status == 200
     (tmp_path / "again").mkdir()
-    async with make_env(tmp_path / "again") as env:
-        far = await env.client.get("/api/followups", headers={FAKE_REMOTE: "203.0.113.9"})
-        assert far.status == 403 and (await far.json())["error"] == "forbidden"
+    async with make_env(tmp_path / "again", api_token="") as env:
+        closed = await env.client.get("/api/followups", headers=API)
+        assert closed.status == 401 and (await closed.json())["error"] == "unauthorized"
 
 
 async def test_results_merge_into_call_details(env: Env, caplog: pytest.LogCaptureFixture
