@@ -54,7 +54,9 @@ from ivr.web import (
 )
 from ivr.web.internal import ensure_internal_token
 from ivr.web.keys import SERVICES
+from ivr.web.media_limits import SocketGate
 from ivr.web.services import Services
+from ivr.web.stream_tickets import StreamTickets
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +88,11 @@ def build_app(config: Config) -> web.Application:
     app.cleanup_ctx.append(_services_ctx(config))
     app.on_shutdown.append(_end_calls)
     return app
+
+
+def stream_tickets(config: Config) -> StreamTickets:
+    return StreamTickets(config.server.stream_token_ttl_s,
+                         capacity=max(100, 4 * config.server.max_calls))
 
 
 def _call_control(config: Config, http: aiohttp.ClientSession) -> CallControl | None:
@@ -187,7 +194,8 @@ def _services_ctx(config: Config) -> Callable[[web.Application], AsyncIterator[N
                 readiness=readiness, prompts=prompts, prompt_audio=prompt_audio,
                 new_session=factory, metrics=metrics, customers=customers,
                 handoff=handoff, queue=queue, agents=AgentDirectory(agent_store),
-                campaigns=campaigns,
+                campaigns=campaigns, tickets=stream_tickets(config),
+                media_gate=SocketGate(config.server.max_media_sockets),
             )
             app[SERVICES] = services
             if supervisor is not None:

@@ -19,6 +19,8 @@ from ivr.metrics import Metrics
 from ivr.store.base import Store
 from ivr.telephony.base import MediaCodec
 from ivr.telephony.twilio_signature import TwilioSignatureValidator
+from ivr.web.media_limits import SocketGate
+from ivr.web.stream_tickets import StreamTickets
 
 
 class Readiness(Protocol):
@@ -56,3 +58,6 @@ class Services:
     agents: AgentDirectory | None = None
     # Outbound campaigns (/api/campaigns/*, status callbacks); None: those routes answer 503.
     campaigns: CampaignService | None = None
+    # One-time tickets binding each media stream to its voice webhook; open media sockets.
+    tickets: StreamTickets = field(default_factory=StreamTickets)
+    media_gate: SocketGate = field(default_factory=lambda: SocketGate(60))

@@ -18,7 +18,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from ivr.agents.accounts import AgentDirectory
 from ivr.agents.queue import AgentQueue
-from ivr.app import web_app
+from ivr.app import stream_tickets, web_app
 from ivr.call.prompts import load_prompts
 from ivr.call.session import CallInfo
 from ivr.config import Config, load_config
@@ -30,6 +30,7 @@ from ivr.telephony.base import MediaCodec
 from ivr.telephony.twilio_media import TwilioMediaCodec
 from ivr.telephony.twilio_signature import TwilioSignatureValidator
 from ivr.web.keys import SERVICES
+from ivr.web.media_limits import SocketGate
 from ivr.web.services import Services
 from tests.campaigns.helpers import harness as campaign_harness
 
@@ -62,6 +63,7 @@ class EchoSession:
     send: Callable[[str], Awaitable[None]]
     close: Callable[[], Awaitable[None]]
     media: list[bytes] = field(default_factory=list)
+    outcome: Any = None
     dtmf: list[str] = field(default_factory=list)
     ended: asyncio.Event = field(default_factory=asyncio.Event)
     _pending: set[asyncio.Task[None]] = field(default_factory=set)
@@ -144,6 +146,7 @@ async def harness(tmp_path: Path, env: dict[str, str] | None = None,
         prompts=load_prompts(), prompt_audio={}, new_session=cast(Any, new_session),
         customers=CustomerService(customers), queue=AgentQueue(agents),
         agents=AgentDirectory(agents), campaigns=campaigns.service,
+        tickets=stream_tickets(config), media_gate=SocketGate(config.server.max_media_sockets),
     )
     app = web_app(config)
     for middleware in reversed(middlewares):
