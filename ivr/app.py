@@ -14,7 +14,9 @@ from aiohttp import web
 
 from ivr.agents.accounts import AgentDirectory
 from ivr.agents.handoff import QueueHandoff
+from ivr.agents.login import LoginGuard
 from ivr.agents.queue import AgentQueue
+from ivr.agents.throttle import Backoff
 from ivr.asr.vosk_engine import VoskEngine
 from ivr.audio.endpoint import EndpointConfig
 from ivr.call.factory import SessionFactory
@@ -31,6 +33,7 @@ from ivr.dialogue.bridge import RasaBridge
 from ivr.metrics import Metrics
 from ivr.rasa_children import rasa_children
 from ivr.readiness import Readiness
+from ivr.server_key import derive, server_key
 from ivr.sim.wavio import read_wav_8k
 from ivr.store.agents import SqliteAgentStore
 from ivr.store.customers import SqliteCustomerStore
@@ -185,6 +188,11 @@ def _services_ctx(config: Config) -> Callable[[web.Application], AsyncIterator[N
             )
             campaigns = await open_campaign_service(config, store, customer_store, http)
             stack.push_async_callback(close_campaign_service, campaigns)
+            key = server_key(config)
+            directory = AgentDirectory(agent_store)
+            logins = LoginGuard(directory, agent_store, derive(key, "dashboard-browser"),
+                                Backoff(config.agents.login_backoff_base_s,
+                                        config.agents.login_backoff_max_s))
             validator = None
             if not config.twilio.insecure_skip_signature:
                 validator = TwilioSignatureValidator(config.twilio.auth_token,
@@ -193,7 +201,7 @@ def _services_ctx(config: Config) -> Callable[[web.Application], AsyncIterator[N
                 config=config, store=store, codec=TwilioMediaCodec(), validator=validator,
                 readiness=readiness, prompts=prompts, prompt_audio=prompt_audio,
                 new_session=factory, metrics=metrics, customers=customers,
-                handoff=handoff, queue=queue, agents=AgentDirectory(agent_store),
+                handoff=handoff, queue=queue, agents=directory, logins=logins,
                 campaigns=campaigns, tickets=stream_tickets(config),
                 media_gate=SocketGate(config.server.max_media_sockets),
             )

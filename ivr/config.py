@@ -43,6 +43,13 @@ class ServerConfig:
     stream_token_ttl_s: float = 30.0
     # A media socket that has not sent a valid `start` by then is closed.
     stream_start_timeout_s: float = 10.0
+    # The server's own secret: keys the hash of stored ID digits and signs dashboard device
+    # cookies. Empty: read from secret_key_file (default <data_dir>/secrets/server.key), created
+    # at random (mode 0600) on first use. Changing it invalidates the stored ID hashes.
+    secret_key: str = ""
+    secret_key_file: Path | None = None
+    # Reverse proxies (comma-separated IP addresses) whose X-Forwarded-For names the client.
+    trusted_proxies: str = ""
     # Shared secret for /internal/* (the action server's X-IVR-Internal-Token header).
     # Empty means "generated at start" and handed to the action server as IVR_INTERNAL_TOKEN.
     internal_token: str = ""
@@ -150,10 +157,6 @@ class IdentityConfig:
     cooldown_s: float = 3600.0
     # Spoken digits whose mean recognizer confidence is below this are asked again (not counted).
     min_confidence: float = 0.5
-    # Secret for the keyed hash (HMAC-SHA256) of the stored ID digits. Empty: read from key_file,
-    # which is created (random, mode 0600) on first use. Changing it invalidates stored hashes.
-    key: str = ""
-    key_file: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -177,8 +180,8 @@ class Config:
     def model_dir(self, lang: Language) -> Path:
         return self.asr.zh_model if lang is Language.ZH else self.asr.en_model
 
-    def id_key_file(self) -> Path:
-        return self.identity.key_file or self.server.data_dir / "secrets" / "id-hash.key"
+    def secret_key_file(self) -> Path:
+        return self.server.secret_key_file or self.server.data_dir / "secrets" / "server.key"
 
 
 _TRUE = {"1", "true", "yes", "on"}

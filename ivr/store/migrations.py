@@ -149,6 +149,16 @@ MIGRATIONS: tuple[Migration, ...] = (
             " added_at TEXT NOT NULL, PRIMARY KEY (campaign_id, customer_id))",
         ),
     ),
+    Migration(
+        6,
+        "dashboard login back-off per client, username and trusted browser",
+        (
+            "CREATE TABLE login_throttle ("
+            " key TEXT PRIMARY KEY, failures INTEGER NOT NULL, last_at TEXT NOT NULL)",
+            "CREATE INDEX login_throttle_last ON login_throttle (last_at)",
+            "DROP TABLE login_failures",
+        ),
+    ),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 

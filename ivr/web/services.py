@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from ivr.agents.accounts import AgentDirectory
+from ivr.agents.login import LoginGuard
 from ivr.agents.queue import AgentQueue, HandoffService
 from ivr.call.prompts import PromptBook
 from ivr.call.session import CallInfo, CallSession
@@ -56,6 +57,7 @@ class Services:
     handoff: HandoffService | None = None
     queue: AgentQueue | None = None
     agents: AgentDirectory | None = None
+    logins: LoginGuard | None = None
     # Outbound campaigns (/api/campaigns/*, status callbacks); None: those routes answer 503.
     campaigns: CampaignService | None = None
     # One-time tickets binding each media stream to its voice webhook; open media sockets.

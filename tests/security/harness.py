@@ -10,6 +10,7 @@ import contextlib
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 
@@ -17,7 +18,9 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from ivr.agents.accounts import AgentDirectory
+from ivr.agents.login import LoginGuard
 from ivr.agents.queue import AgentQueue
+from ivr.agents.throttle import Backoff
 from ivr.app import stream_tickets, web_app
 from ivr.call.prompts import load_prompts
 from ivr.call.session import CallInfo
@@ -44,6 +47,19 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+class LoginClock:
+    """The login back-off's clock: tests move it instead of waiting."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2024, 6, 10, 9, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
 
 
 class AlwaysReady:
@@ -103,6 +119,7 @@ class Harness:
     customers: SqliteCustomerStore
     agents: SqliteAgentStore
     sessions: list[EchoSession]
+    clock: LoginClock
 
     @property
     def port(self) -> int:
@@ -132,6 +149,11 @@ async def harness(tmp_path: Path, env: dict[str, str] | None = None,
     customers = await SqliteCustomerStore.open(path)
     agents = await SqliteAgentStore.open(path)
     sessions: list[EchoSession] = []
+    clock = LoginClock()
+    directory = AgentDirectory(agents)
+    logins = LoginGuard(directory, agents, b"device-key-for-tests-0123456789ab",
+                        Backoff(config.agents.login_backoff_base_s,
+                                config.agents.login_backoff_max_s), clock=clock)
 
     def new_session(info: CallInfo, codec: MediaCodec, send: Callable[[str], Awaitable[None]],
                     close: Callable[[], Awaitable[None]]) -> Any:
@@ -145,7 +167,7 @@ async def harness(tmp_path: Path, env: dict[str, str] | None = None,
         readiness=AlwaysReady(),
         prompts=load_prompts(), prompt_audio={}, new_session=cast(Any, new_session),
         customers=CustomerService(customers), queue=AgentQueue(agents),
-        agents=AgentDirectory(agents), campaigns=campaigns.service,
+        agents=directory, logins=logins, campaigns=campaigns.service,
         tickets=stream_tickets(config), media_gate=SocketGate(config.server.max_media_sockets),
     )
     app = web_app(config)
@@ -155,7 +177,7 @@ async def harness(tmp_path: Path, env: dict[str, str] | None = None,
     client: Client = TestClient(TestServer(app, host="127.0.0.1", port=port))
     await client.start_server()
     try:
-        yield Harness(client, services, config, calls, customers, agents, sessions)
+        yield Harness(client, services, config, calls, customers, agents, sessions, clock)
     finally:
         for session in sessions:
             session.shutdown()
