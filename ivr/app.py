@@ -27,11 +27,14 @@ from ivr.config import ROOT, Config
 from ivr.core.audio import Pcm
 from ivr.core.pii import PiiFilter
 from ivr.core.types import Language
+from ivr.customers.identity import IdPolicy
+from ivr.customers.idhash import IdHasher
 from ivr.customers.model import FollowUpKind
 from ivr.customers.service import CustomerService
+from ivr.customers.verifier import IdentityVerifier
 from ivr.dialogue.bridge import RasaBridge
 from ivr.metrics import Metrics
-from ivr.rasa_children import rasa_children
+from ivr.rasa_children import ensure_rasa_tokens, rasa_children
 from ivr.readiness import Readiness
 from ivr.server_key import derive, server_key
 from ivr.sim.wavio import read_wav_8k
@@ -87,6 +90,8 @@ def web_app(config: Config) -> web.Application:
 
 def build_app(config: Config) -> web.Application:
     config = ensure_internal_token(config)
+    if config.rasa.managed or not config.rasa.auth_token:
+        config = ensure_rasa_tokens(config)
     app = web_app(config)
     app.cleanup_ctx.append(_services_ctx(config))
     app.on_shutdown.append(_end_calls)
@@ -150,7 +155,8 @@ def _services_ctx(config: Config) -> Callable[[web.Application], AsyncIterator[N
             executor = ThreadPoolExecutor(config.asr.threads, thread_name_prefix="asr")
             stack.callback(executor.shutdown, wait=False, cancel_futures=True)
 
-            bridge = RasaBridge(http, config.rasa.url, config.rasa.timeout_s)
+            bridge = RasaBridge(http, config.rasa.url, config.rasa.timeout_s,
+                                config.rasa.auth_token)
             supervisor = Supervisor(rasa_children(config, http)) if config.rasa.managed else None
             readiness = Readiness(supervisor, bridge)
             loop = asyncio.get_running_loop()
@@ -166,6 +172,12 @@ def _services_ctx(config: Config) -> Callable[[web.Application], AsyncIterator[N
             readiness.asr_loaded = True
 
             customers = CustomerService(customer_store)
+            key = server_key(config)
+            hasher = IdHasher(key)
+            await customers.protect_ids(hasher)
+            identity = config.identity
+            verifier = IdentityVerifier(customer_store, hasher, IdPolicy(
+                identity.max_failures, identity.cooldown_s, identity.min_confidence))
             queue = AgentQueue(agent_store)
             await _recover_queue(queue, customers)
             handoff = QueueHandoff(
@@ -185,10 +197,10 @@ def _services_ctx(config: Config) -> Callable[[web.Application], AsyncIterator[N
                                         no_input_ms=config.asr.no_input_ms,
                                         max_utterance_ms=config.asr.max_utterance_ms),
                 vad_aggressiveness=config.asr.vad_aggressiveness, metrics=metrics,
+                identity=verifier,
             )
             campaigns = await open_campaign_service(config, store, customer_store, http)
             stack.push_async_callback(close_campaign_service, campaigns)
-            key = server_key(config)
             directory = AgentDirectory(agent_store)
             logins = LoginGuard(directory, agent_store, derive(key, "dashboard-browser"),
                                 Backoff(config.agents.login_backoff_base_s,

@@ -241,8 +241,10 @@ def _section(cls: type[Any], name: str, raw: Mapping[str, Any], env: Mapping[str
     return cls(**values)
 
 
-def load_config(path: Path | None = None, env: Mapping[str, str] | None = None) -> Config:
-    """Read the config file (``path`` or ``$IVR_CONFIG``) and the environment; validate."""
+def load_config(path: Path | None = None, env: Mapping[str, str] | None = None,
+                check: bool = True) -> Config:
+    """Read the config file (``path`` or ``$IVR_CONFIG``) and the environment; validate
+    (``check=False``: only types, for commands that need a few paths and keys)."""
     env = os.environ if env is None else env
     if path is None and env.get("IVR_CONFIG"):
         path = Path(env["IVR_CONFIG"])
@@ -265,7 +267,8 @@ def load_config(path: Path | None = None, env: Mapping[str, str] | None = None) 
         name: _section(hints[name], name, raw.get(name, {}), env, base) for name in sections
     }
     config = Config(**built)
-    validate(config)
+    if check:
+        validate(config)
     return config
 
 

@@ -17,6 +17,7 @@ from ivr.call.session import CallInfo, CallSession, Dialogue, HandoffHandler, Se
 from ivr.call.sink import CodecSink
 from ivr.core.audio import TELEPHONY_RATE
 from ivr.core.types import Expectation
+from ivr.customers.verifier import CallIdentity, IdentityVerifier
 from ivr.metrics import Metrics
 from ivr.store.base import Store
 from ivr.telephony.base import MediaCodec
@@ -35,6 +36,7 @@ class SessionFactory:
     endpoint: EndpointConfig
     vad_aggressiveness: int
     metrics: Metrics
+    identity: IdentityVerifier | None = None
 
     def __call__(self, info: CallInfo, codec: MediaCodec,
                  send: Callable[[str], Awaitable[None]],
@@ -58,6 +60,8 @@ class SessionFactory:
             info, listener_factory=listener, playback=playback, dialogue=self.dialogue,
             speech=self.speech, store=self.store, prompts=self.prompts, handoff=self.handoff,
             policy=self.policy, close_media=close, metrics=self.metrics,
+            identity=None if self.identity is None
+            else CallIdentity(self.identity, info.customer_id),
         )
         holder.append(session)
         return session

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import logging
 import time
@@ -31,6 +32,8 @@ from ivr.core.audio import Pcm
 from ivr.core.errors import DialogueError, ErrorCode, IvrError
 from ivr.core.pii import mask_text
 from ivr.core.types import CallOutcome, Expectation, Language
+from ivr.customers.identity import MASKED
+from ivr.customers.verifier import CallIdentity
 from ivr.dialogue.bridge import DialogueReply
 from ivr.dialogue.keypad import AGENT, KeypadMapper
 from ivr.dialogue.turns import BotTurn, Handoff, Utterance
@@ -145,6 +148,7 @@ class CallSession:
         close_media: Callable[[], Awaitable[None]],
         metrics: Metrics | None = None,
         input_queue_size: int = 64,
+        identity: CallIdentity | None = None,
     ) -> None:
         self._metrics = metrics or Metrics()
         self.info = info
@@ -159,6 +163,7 @@ class CallSession:
         self._store = store
         self._prompts = prompts
         self._handoff = handoff
+        self._identity = identity
         self._policy = policy
         self._close_media = close_media
         self._inputs: asyncio.Queue[_Input] = asyncio.Queue(input_queue_size)
@@ -324,7 +329,9 @@ class CallSession:
     def on_dtmf(self, digit: str) -> None:
         if self.state is State.ENDED:
             return
-        self._spawn(self._safe(self._event("dtmf", "", {"digit": digit})))
+        # A key pressed at the ID question is part of the ID: never stored.
+        shown = "[*]" if self.expect is Expectation.DIGITS else digit
+        self._spawn(self._safe(self._event("dtmf", "", {"digit": shown})))
         if self.state is State.SPEAKING and self._playback.interruptible:
             self._barge_in(reason="dtmf")
         if self.state is State.THINKING and digit != "0":
@@ -411,7 +418,8 @@ class CallSession:
         try:
             self._inputs.put_nowait(item)
         except asyncio.QueueFull:
-            log.warning("call %s: input queue full, dropping %s", self.info.call_sid, item)
+            log.warning("call %s: input queue full, dropping a %s", self.info.call_sid,
+                        type(item).__name__)
 
     # ---- turns ---------------------------------------------------------------------------
 
@@ -426,6 +434,8 @@ class CallSession:
         self.state = State.THINKING
         self._ignore()
         self._keypad.reset()
+        if caller is not None and self.expect is Expectation.DIGITS and self._identity:
+            message, caller = await self._check_identity(message, caller)
         if caller is not None:
             await self._store_turn(Role.CALLER, caller.text, TurnSource(caller.source),
                                    caller=caller)
@@ -461,6 +471,22 @@ class CallSession:
             await self._end(turn.hangup.outcome)
         elif seq is None:
             log.warning("call %s: the dialogue said nothing", self.info.call_sid)
+
+    async def _check_identity(self, message: str, caller: _Said) -> tuple[str, _Said]:
+        """At the ID question the IVR checks the answer itself (``ivr.customers.verifier``):
+        the dialogue gets only the outcome, the transcript only ``[****]``."""
+        assert self._identity is not None
+        verdict = await self._identity.check(message, caller.source, caller.confidence)
+        if verdict is None:
+            return message, caller
+        await self._event("id_check", verdict.outcome.value,
+                          {"attempts_left": verdict.attempts_left})
+        if verdict.newly_locked:
+            self._metrics.id_lockouts += 1
+            await self._event("identity_locked", "id_failures",
+                              {"customer_id": self.info.customer_id})
+        return verdict.message(), dataclasses.replace(caller, text=MASKED,
+                                                       message=verdict.message())
 
     async def _speak(
         self,

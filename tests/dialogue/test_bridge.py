@@ -61,7 +61,7 @@ class FakeRasa:
 async def rasa() -> AsyncIterator[FakeRasa]:
     fake = FakeRasa()
     app = web.Application()
-    app.router.add_post("/webhooks/rest/webhook", fake.handle_webhook)
+    app.router.add_post("/webhooks/ivr/webhook", fake.handle_webhook)
     app.router.add_get("/status", fake.handle_status)
     runner = web.AppRunner(app, shutdown_timeout=0.1)
     await runner.setup()

@@ -90,6 +90,9 @@ def start_server(tmp: Path, **overrides: str) -> Server:
         IVR_RASA_ACTIONS_PORT=str(free_port()),
         IVR_ASR_NO_INPUT_MS="2500",
         IVR_AGENTS_MAX_WAIT_S="8",
+        # Fixed so that a second IVR can use the first one's Rasa (rasa.managed = false).
+        IVR_RASA_AUTH_TOKEN="test-rasa-token-not-a-secret",
+        IVR_RASA_ACTIONS_TOKEN="test-actions-token-not-a-secret",
     )
     env.update(overrides)
     subprocess.run([str(IVR), "customers", "import", str(CUSTOMERS), "--db",

@@ -135,7 +135,9 @@ class Harness:
 
 @contextlib.asynccontextmanager
 async def harness(tmp_path: Path, env: dict[str, str] | None = None,
-                  middlewares: tuple[Any, ...] = ()) -> AsyncIterator[Harness]:
+                  middlewares: tuple[Any, ...] = (),
+                  sessions_from: Callable[[Services], Any] | None = None,
+                  ) -> AsyncIterator[Harness]:
     port = free_port()
     values = {"IVR_SERVER_PUBLIC_URL": PUBLIC_URL, "IVR_SERVER_PORT": str(port),
               "IVR_TWILIO_AUTH_TOKEN": AUTH_TOKEN, "IVR_SERVER_DATA_DIR": str(tmp_path),
@@ -170,6 +172,8 @@ async def harness(tmp_path: Path, env: dict[str, str] | None = None,
         agents=directory, logins=logins, campaigns=campaigns.service,
         tickets=stream_tickets(config), media_gate=SocketGate(config.server.max_media_sockets),
     )
+    if sessions_from is not None:  # a real session factory built on these services
+        services.new_session = sessions_from(services)
     app = web_app(config)
     for middleware in reversed(middlewares):
         app.middlewares.insert(0, middleware)

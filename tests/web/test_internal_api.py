@@ -123,7 +123,6 @@ async def test_unknown_customer_is_404_json(env: Env) -> None:
 @pytest.mark.parametrize("headers", [{}, {TOKEN_HEADER: "wrong"}, {TOKEN_HEADER: TOKEN + "x"}])
 async def test_missing_or_wrong_token_is_403(env: Env, headers: dict[str, str]) -> None:
     for method, url in (("GET", "/internal/customers/c-001"),
-                        ("POST", "/internal/customers/c-001/verify-id"),
                         ("POST", "/internal/calls/CA1/followups"),
                         ("POST", "/internal/calls/CA1/results")):
         resp = await env.client.request(method, url, headers=headers, json={})
@@ -155,26 +154,21 @@ async def test_no_customer_service_is_503(env: Env) -> None:
     assert resp.status == 503 and (await resp.json())["error"] == "unavailable"
 
 
-async def test_verify_id(env: Env, caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.DEBUG)
-    url = "/internal/customers/c-001/verify-id"
-    resp = await env.client.post(url, headers=AUTH, json={"last4": "123x"})
-    assert await resp.json() == {"ok": True}
-    resp = await env.client.post(url, headers=AUTH, json={"last4": "9999", "call_sid": "CA1"})
-    assert await resp.json() == {"ok": False, "attempts": 1, "locked": False}
-    resp = await env.client.post(url, headers=AUTH, json={"last4": "123X", "call_sid": "CA1"})
-    assert await resp.json() == {"ok": True, "attempts": 2, "locked": False}
-    assert "123X" not in caplog.text and "9999" not in caplog.text
-    bad = await env.client.post(url, headers=AUTH, json={"last4": 1234})
-    assert bad.status == 400 and (await bad.json())["error"] == "invalid_field"
-    extra = await env.client.post(url, headers=AUTH, json={"last4": "1234", "pin": "1"})
-    assert extra.status == 400 and "pin" in (await extra.json())["message"]
-    broken = await env.client.post(url, headers={**AUTH, "Content-Type": "application/json"},
+async def test_there_is_no_id_oracle(env: Env) -> None:
+    """The IVR checks ID digits itself; nothing on the host can ask whether digits match."""
+    resp = await env.client.post("/internal/customers/c-001/verify-id", headers=AUTH,
+                                 json={"last4": "123X"})
+    assert resp.status in (404, 405)
+    profile = await (await env.client.get("/internal/customers/c-001", headers=AUTH)).json()
+    assert profile["id_ends_with_x"] is True
+    assert not any(k.startswith("id_") and k != "id_ends_with_x" for k in profile)
+
+
+async def test_bad_json_is_400(env: Env) -> None:
+    broken = await env.client.post("/internal/calls/CA1/results",
+                                   headers={**AUTH, "Content-Type": "application/json"},
                                    data=b"{nope")
     assert broken.status == 400 and (await broken.json())["error"] == "bad_json"
-    missing = await env.client.post("/internal/customers/zz/verify-id", headers=AUTH,
-                                    json={"last4": "1234"})
-    assert missing.status == 404
 
 
 async def test_followups_from_a_call_and_the_rest_api(env: Env) -> None:
