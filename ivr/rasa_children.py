@@ -76,7 +76,7 @@ def rasa_children(config: Config, http: aiohttp.ClientSession) -> list[ChildSpec
         "action_endpoint:\n"
         f"  url: \"http://127.0.0.1:{rasa.actions_port}/webhook\"\n"
         "  headers:\n"
-        "    X-IVR-Actions-Token: \"${IVR_ACTIONS_TOKEN}\"\n"
+        "    X-IVR-Actions-Token: ${IVR_ACTIONS_TOKEN}\n"  # unquoted: Rasa expands it
         "tracker_store:\n"
         "  type: ivr_rasa.tracker_store.BoundedTrackerStore\n"
         f"  max_conversations: {rasa.max_conversations}\n"
