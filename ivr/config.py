@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from ivr.campaigns.settings import CampaignsConfig
 from ivr.core.errors import ConfigError
 from ivr.core.types import Language
+from ivr.customers.settings import IdentityConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -148,15 +149,6 @@ class AgentsConfig:
     # base * 2^(n-1) seconds, at most max. A browser that logged in before keeps its own count.
     login_backoff_base_s: float = 1.0
     login_backoff_max_s: float = 900.0
-
-
-@dataclass(frozen=True)
-class IdentityConfig:
-    # Failed ID checks per customer (across calls) before the check is locked for cooldown_s.
-    max_failures: int = 2
-    cooldown_s: float = 3600.0
-    # Spoken digits whose mean recognizer confidence is below this are asked again (not counted).
-    min_confidence: float = 0.5
 
 
 @dataclass(frozen=True)
@@ -320,10 +312,9 @@ def _validate_security(config: Config) -> None:
             raise ConfigError(f"setting call.{name}: must be positive")
     if call.media_rate_slack < 1:
         raise ConfigError("setting call.media_rate_slack: must be at least 1")
-    if ident.max_failures < 1 or ident.cooldown_s <= 0:
-        raise ConfigError("setting identity.max_failures / identity.cooldown_s: must be positive")
-    if not 0 <= ident.min_confidence <= 1:
-        raise ConfigError("setting identity.min_confidence: must be 0..1")
+    problem = ident.problem()
+    if problem:
+        raise ConfigError(f"setting {problem}")
     if config.rasa.max_conversations < 1 or config.rasa.conversation_ttl_s <= 0:
         raise ConfigError("setting rasa.max_conversations / rasa.conversation_ttl_s: "
                           "must be positive")
