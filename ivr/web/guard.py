@@ -28,13 +28,13 @@ _CHARSETS = frozenset({"utf-8", "utf8", "us-ascii", "ascii"})
 
 def body_problem(request: web.Request, kind: Body) -> str | None:
     """Why this request's body type is not accepted here, or None."""
-    if request.method in SAFE_METHODS:
-        return None
+    if request.method in SAFE_METHODS or not request.body_exists:
+        return None  # nothing to read (clients label even an empty body, e.g. octet-stream)
     header = request.headers.get("Content-Type")
     if header is None:
-        return "a body needs a Content-Type" if request.body_exists else None
+        return "a body needs a Content-Type"
     if kind is Body.NONE:
-        return "this route takes no body" if request.body_exists else None
+        return "this route takes no body"
     if request.content_type != _MIME[kind]:
         return f"Content-Type must be {_MIME[kind]} (got {request.content_type[:60]})"
     charset = request.charset

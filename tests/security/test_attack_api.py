@@ -106,6 +106,13 @@ async def test_cross_site_text_plain_post_does_not_reach_the_handler(h: Harness)
     assert resp.status == 201
 
 
+async def test_a_post_without_a_body_needs_no_content_type(h: Harness) -> None:
+    await h.client.post("/api/campaigns", json={"id": "c1", "name": "x"}, headers=AUTH)
+    for headers in ({}, {"Content-Type": "application/octet-stream"}):
+        resp = await h.client.post("/api/campaigns/c1/pause", headers={**AUTH, **headers})
+        assert resp.status != 415
+
+
 async def test_json_body_in_another_charset_is_refused(h: Harness) -> None:
     resp = await h.client.post("/api/campaigns", data="{}".encode("utf-16"), headers={
         **AUTH, "Content-Type": "application/json; charset=utf-16"})
