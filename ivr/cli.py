@@ -127,6 +127,20 @@ def cmd_setup(args: argparse.Namespace) -> int:
                      train=not args.skip_train, prompts=not args.skip_prompts, force=args.force)
 
 
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from ivr.doctor import Status, render, run_doctor
+
+    try:
+        config = _config(args, generate_secrets=True)
+    except IvrError as exc:
+        print(f"FAIL  settings: {exc}\n      fix: correct the setting named above (README, "
+              "Configuration), then run ivr doctor again")
+        return 1
+    findings = run_doctor(config)
+    print(render(findings))
+    return 1 if any(f.status is Status.FAIL for f in findings) else 0
+
+
 def cmd_fixtures(args: argparse.Namespace) -> int:
     from ivr.sim.fixtures import synthesize_all
 
@@ -195,6 +209,9 @@ def build_parser() -> argparse.ArgumentParser:
     setup.add_argument("--force", action="store_true", help="redo steps even if up to date")
     setup.set_defaults(func=cmd_setup)
 
+    sub.add_parser("doctor", help="check this machine and the settings; say what to fix"
+                   ).set_defaults(func=cmd_doctor)
+
     register_plugins(sub)
 
     fixtures = sub.add_parser("fixtures", help="synthesize caller WAVs for fixture scripts")
@@ -213,6 +230,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except OSError as exc:  # a file or port the command needs: the message names it
+        where = f" ({exc.filename})" if exc.filename else ""
+        print(f"ivr: error: {exc.strerror or exc}{where}", file=sys.stderr)
+        return 2
     return code
 
 

@@ -19,6 +19,9 @@ from ivr.core.errors import ConfigError
 from ivr.core.types import Language
 
 ROOT = Path(__file__).resolve().parent.parent
+# Per-user cache shared by every clone (trained Rasa models; scripts/setup.py keeps the Rasa
+# virtualenv there too): $XDG_CACHE_HOME/ivr or ~/.cache/ivr, or server.cache_dir.
+USER_CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path("~/.cache").expanduser()) / "ivr"
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,7 @@ class ServerConfig:
     # The URL the telephony provider uses to reach this server; signatures are computed on it.
     public_url: str = "http://127.0.0.1:8080"
     data_dir: Path = ROOT / "var"
+    cache_dir: Path = USER_CACHE
     log_level: str = "INFO"
     # Calls accepted at once; beyond that a caller hears the apology and the call is refused.
     max_calls: int = 50

@@ -48,19 +48,29 @@ def port_in_use_message(use: PortUse) -> str:
             f"another port, e.g. `{example} make run`")
 
 
+def _bind_error(use: PortUse) -> OSError | None:
+    family = socket.AF_INET6 if ":" in use.host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((use.host, use.port))
+        except OSError as exc:
+            return exc
+    return None
+
+
+def busy_ports(config: Config) -> list[tuple[PortUse, OSError]]:
+    """The ports ``ivr serve`` needs that cannot be bound now, with the reason."""
+    return [(use, err) for use in ports_needed(config) if (err := _bind_error(use)) is not None]
+
+
 def check_ports(config: Config) -> None:
     """Refuse to start (``ConfigError`` naming the setting) if a port is taken or unusable."""
-    for use in ports_needed(config):
-        family = socket.AF_INET6 if ":" in use.host else socket.AF_INET
-        with socket.socket(family, socket.SOCK_STREAM) as sock:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            try:
-                sock.bind((use.host, use.port))
-            except OSError as exc:
-                if exc.errno == errno.EADDRINUSE:
-                    raise ConfigError(port_in_use_message(use)) from exc
-                raise ConfigError(f"cannot listen on {use.host}:{use.port} (setting "
-                                  f"{use.setting}): {exc.strerror}") from exc
+    for use, exc in busy_ports(config):
+        if exc.errno == errno.EADDRINUSE:
+            raise ConfigError(port_in_use_message(use)) from exc
+        raise ConfigError(f"cannot listen on {use.host}:{use.port} (setting {use.setting}): "
+                          f"{exc.strerror}") from exc
 
 
 async def seed_demo_customers(db: Path, source: Path = DEMO_CUSTOMERS) -> int:
