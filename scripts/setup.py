@@ -220,8 +220,7 @@ def run_ivr_setup(config: str | None) -> None:
         cmd += ["--config", config]
     code = subprocess.run([*cmd, "setup"]).returncode
     if code != 0:
-        raise SetupFailed(f"`{' '.join(cmd)} setup` stopped (exit {code}): see its message "
-                          "above")
+        raise SetupFailed("")  # `ivr setup` has printed its message: that stays the last line
 
 
 def main() -> int:
@@ -247,7 +246,8 @@ def entry() -> int:
     try:
         return main()
     except SetupFailed as exc:
-        print(f"[setup] error: {exc}", file=sys.stderr, flush=True)
+        if str(exc):
+            print(f"[setup] error: {exc}", file=sys.stderr, flush=True)
         return 1
     except KeyboardInterrupt:
         print("[setup] interrupted; run make again to continue", file=sys.stderr)
