@@ -89,9 +89,9 @@ def ensure_models(config: Config) -> list[str]:
             try:
                 validate_model_dir(target)
             except ModelError as exc:
-                raise ModelError(f"setting {_model_setting(lang)}: {exc.args[0]}. Fix: point it at an "
-                                 f"unpacked Vosk model (the folder holding am/, conf/, graph/), "
-                                 f"or delete {target} to download the model again",
+                raise ModelError(f"setting {_model_setting(lang)}: {exc.args[0]}. Fix: point "
+                                 "it at an unpacked Vosk model (the folder holding am/, conf/, "
+                                 f"graph/), or delete {target} to download the model again",
                                  code=exc.code) from exc
             _say(f"{lang.value} speech model: present at {target} (skipped)")
             continue
@@ -103,8 +103,8 @@ def ensure_models(config: Config) -> list[str]:
             path = ensure_model(spec, target.parent,
                                 progress=DownloadMeter(f"{lang.value} model download"))
         except ModelError as exc:
-            raise ModelError(f"setting {_model_setting(lang)}: {exc.args[0]}. {offline_hint(lang)}",
-                             code=exc.code) from exc
+            raise ModelError(f"setting {_model_setting(lang)}: {exc.args[0]}. "
+                             f"{offline_hint(lang)}", code=exc.code) from exc
         if path.resolve() != target.resolve():
             raise ModelError(f"model for {lang} ended up at {path}, expected {target}")
         done.append(f"{lang.value} model")
