@@ -87,17 +87,21 @@ def check_provider(config: Config) -> list[Finding]:
 
 def check_public_url(config: Config) -> list[Finding]:
     public = config.server.public_url.rstrip("/")
-    if _loopback(public):
-        return [ok("public URL", f"{public} (loopback: fine for the simulator; a provider "
-                                 "needs a public https URL in server.public_url)")]
-    problems = []
-    if urlsplit(public).scheme != "https":
-        problems.append(warn("public URL", f"{public} is not https (Twilio media streams need "
-                                           "wss://)", "put the IVR behind TLS (README)"))
     reason = reach(f"{public}/healthz", 5.0)
+    if _loopback(public):
+        note = "loopback: the simulator and softphone can call it; a provider needs a public " \
+               "https URL in server.public_url"
+        if reason:
+            return [warn("public URL", f"{public}: nothing answers ({reason}); {note}",
+                         "start it: make run")]
+        return [ok("public URL", f"{public} answers ({note})")]
+    out = []
+    if urlsplit(public).scheme != "https":
+        out.append(warn("public URL", f"{public} is not https (Twilio media streams need wss://)",
+                        "put the IVR behind TLS (README, Setting up Twilio)"))
     if reason:
-        problems.append(fail("public URL", f"{public}/healthz unreachable from here: {reason}",
-                             "check server.public_url, the proxy and DNS; is ivr serve up?"))
+        out.append(fail("public URL", f"{public}/healthz unreachable from here: {reason}",
+                        "check server.public_url, the proxy and DNS; is ivr serve up?"))
     else:
-        problems.append(ok("public URL", f"{public}/healthz answers"))
-    return problems
+        out.append(ok("public URL", f"{public}/healthz answers"))
+    return out
