@@ -69,8 +69,9 @@ async def _serve(config: Config, launch: Launch) -> None:
         except OSError:
             check_ports(config)  # names the setting when the port was taken meanwhile
             raise
-        print(f"ivr: listening on http://{host}:{port}; starting Rasa and the action server",
-              flush=True)
+        parts = "starting Rasa and the action server" if config.rasa.managed else \
+            f"using the Rasa server at {config.rasa.url}"
+        print(f"ivr: listening on http://{host}:{port}; {parts}", flush=True)
         readiness = runner.app[SERVICES].readiness
         announce = asyncio.create_task(announce_when_ready(
             readiness, config, launch, lambda line: print(line, flush=True)))
