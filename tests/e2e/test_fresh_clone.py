@@ -176,6 +176,8 @@ def test_make_run_in_a_fresh_clone_then_the_printed_first_calls(clone: Path) -> 
     for skipped in (".venv up to date", ".venv-rasa up to date", "Rasa model: up to date",
                     "prompts: ", "nothing to do, every step was up to date"):
         assert skipped in again.stdout, again.stdout
+    print("\n".join(["", "--- make run output ---", *out.lines, "--- first calls ---",
+                     *results.values(), "--- second set-up ---", again.stdout]))
     print(f"\nfresh clone: set-up {setup_s:.0f} s, ready {ready_s:.0f} s after `make run` "
           f"(setup line {setup_line}); two first calls {call_s:.0f} s; second set-up "
           f"{second_s:.1f} s")
