@@ -159,9 +159,10 @@ def test_make_run_in_a_fresh_clone_then_the_printed_first_calls(clone: Path) -> 
             assert "Traceback" not in transcript
         zh = next(t for c, t in results.items() if "/zh/" in c)
         en = next(t for c, t in results.items() if "/en/" in c)
-        for heard in ("caller: 是", "caller: 一 二 三 四", "caller: 五 分"):
+        # (the ID digits are not asserted: they may be masked in the transcript)
+        for heard in ("caller: 是", "caller: 对", "caller: 五 分"):
             assert heard in zh, zh
-        for heard in ("caller: yes", "caller: one two three four", "caller: five"):
+        for heard in ("caller: yes", "caller: correct", "caller: five"):
             assert heard in en, en
         assert re.search(r"bot {3}: .*张", zh), zh  # the bot greeted the demo customer
     finally:
