@@ -81,7 +81,7 @@ def stages(lines: Iterable[str]) -> Iterator[str]:
             stage = f"{verb} {match.group(2)}"
         elif match := _EPOCHS.search(line):
             pct = int(match.group(1))
-            if pct and pct % 25 == 0 and shown.startswith("training "):
+            if pct and pct % 10 == 0 and shown.startswith("training "):
                 stage = f"{shown.split(' (')[0]} ({pct}% of epochs)"
         elif _DONE in line:
             stage = "saving the model"

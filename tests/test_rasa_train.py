@@ -32,7 +32,6 @@ def test_stages_from_rasa_output() -> None:
     assert stages == [
         "restored WhitespaceTokenizer",
         "training DIETClassifier",
-        "training DIETClassifier (25% of epochs)",
         "training DIETClassifier (50% of epochs)",
         "training DIETClassifier (100% of epochs)",
         "saving the model",
