@@ -233,10 +233,12 @@ def main() -> int:
     if args.config and not Path(args.config).is_file():
         raise SetupFailed(f"config file {args.config} does not exist (CONFIG= / --config); "
                           f"the bundled ones are in {ROOT / 'config'}")
-    skipped = [ensure_debs(DEBIAN_PACKAGES[args.purpose]), ensure_ivr_venv(),
-               ensure_rasa_venv(user_cache(args.config))]
-    for note in filter(None, skipped):
-        log(f"{note} (skipped)")
+    cache = user_cache(args.config)
+    for step in (lambda: ensure_debs(DEBIAN_PACKAGES[args.purpose]), ensure_ivr_venv,
+                 lambda: ensure_rasa_venv(cache)):
+        skipped = step()  # '' when the step did something (it said what), else why not
+        if skipped:
+            log(f"{skipped} (skipped)")
     run_ivr_setup(args.config)
     log(f"set-up complete in {time.monotonic() - started:.1f} s")
     return 0
