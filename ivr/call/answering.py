@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from ivr.call import commands as c
 from ivr.call import events as e
 from ivr.call.answers import UNK, DigitsCollector, DigitsStatus, complete, spoken_digits, words
-from ivr.call.model import CallContext, ListenMode, State, Timer
+from ivr.call.model import CallContext, ListenMode, State, Timer, dialogue_metadata
 from ivr.call.policy import AnswerKind, CallPolicy
 from ivr.call.prompts import PromptBook, SystemPrompt
 from ivr.core.types import CallOutcome, Expectation, Language, Priority
@@ -234,12 +234,7 @@ class Answering:
                                    confidence=caller.confidence))
 
     def metadata(self, caller: CallerTurn | None) -> dict[str, str]:
-        call = self.call
-        meta = dict(call.metadata) if call else {}
-        if call is not None:
-            meta.update(call_sid=call.call_id, language=call.language.value)
-            if call.customer_id:
-                meta["customer_id"] = call.customer_id
+        meta = dialogue_metadata(self.call) if self.call is not None else {}
         if caller is not None and caller.confidence is not None:
             meta["asr_confidence"] = json.dumps(caller.confidence)
         return meta

@@ -97,6 +97,9 @@ class CallController(Answering):
                 self._handoff_finished(event)
             case e.HungUp():
                 self._end(self._final(CallOutcome.ABANDONED), event.reason, drain=False)
+            case e.Crashed():
+                self._end(CallOutcome.FAILED, f"{event.part}_failed", drain=False,
+                          error_code="internal_error")
             case e.Shutdown():
                 final = self._final(None)
                 self._end(final or CallOutcome.FAILED, "shutdown", drain=False,

@@ -130,6 +130,14 @@ class HungUp:
 
 
 @dataclass(frozen=True, slots=True)
+class Crashed:
+    """A part of the call (playback, a task) failed unexpectedly: end the call as failed."""
+
+    at: float
+    part: str
+
+
+@dataclass(frozen=True, slots=True)
 class Shutdown:
     """The IVR is stopping: end at once, without blaming the caller."""
 
@@ -139,5 +147,5 @@ class Shutdown:
 CallEvent = (
     CallStarted | SpeechStarted | SpeechActivity | PartialText | SpeechStopped | Transcribed
     | DigitPressed | AudioStarted | AudioFinished | DialogueReplied | DialogueFailed
-    | IdentityChecked | TimerFired | HandoffFinished | HungUp | Shutdown
+    | IdentityChecked | TimerFired | HandoffFinished | HungUp | Crashed | Shutdown
 )

@@ -21,6 +21,15 @@ class CallContext:
     metadata: Mapping[str, str] = field(default_factory=dict)
 
 
+def dialogue_metadata(call: CallContext) -> dict[str, str]:
+    """What the dialogue receives with every message of this call."""
+    meta = dict(call.metadata)
+    meta.update(call_sid=call.call_id, language=call.language.value)
+    if call.customer_id:
+        meta["customer_id"] = call.customer_id
+    return meta
+
+
 class State(StrEnum):
     STARTING = "starting"  # no CallStarted yet
     AWAIT_CALLEE = "await_callee"  # outbound: the callee speaks first (or stays silent)

@@ -30,7 +30,7 @@ import aiohttp
 from ivr.audio.mulaw import pcm16_to_ulaw, ulaw_to_pcm16
 from ivr.sim.script import CallerTurn, CallScript
 from ivr.sim.wavio import read_wav_8k, voiced_span_ms
-from ivr.telephony.twilio_signature import SIGNATURE_HEADER, sign
+from ivr.telephony.twilio.signature import SIGNATURE_HEADER, sign
 
 log = logging.getLogger(__name__)
 

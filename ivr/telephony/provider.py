@@ -96,7 +96,7 @@ class AnsweredBy(StrEnum):
 @dataclass(frozen=True, slots=True)
 class CallStatusUpdate:
     call_id: str
-    progress: CallProgress
+    progress: CallProgress | None  # None: a report about something else (answered_by only)
     raw_status: str = ""  # the provider's own word, for the event log only
     answered_by: AnsweredBy | None = None
     duration_s: int | None = None
@@ -274,11 +274,12 @@ class HttpRoute:
 @dataclass(frozen=True, slots=True)
 class SocketRoute:
     """A media WebSocket: ``authorize`` runs before the upgrade (raise ``SignatureError`` to
-    refuse with 403); ``channel`` wraps the accepted socket."""
+    refuse with 403); ``serve`` runs the accepted socket (wraps it in a ``MediaChannel`` and
+    hands that to ``CallSink.media_connected``) and returns when the call is over."""
 
     path: str
     authorize: Callable[[HttpRequest], None]
-    channel: Callable[[TextSocket], MediaChannel]
+    serve: Callable[[TextSocket], Awaitable[None]]
 
 
 class ProviderAdapter(Protocol):

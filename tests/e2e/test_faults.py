@@ -18,7 +18,7 @@ import requests
 from ivr.core.types import Language
 from ivr.sim.phone import PhoneSimulator, SimOptions, new_sid
 from ivr.sim.script import CallerTurn, CallScript, load_script
-from ivr.telephony.twilio_signature import SIGNATURE_HEADER, sign
+from ivr.telephony.twilio.signature import SIGNATURE_HEADER, sign
 from tests.e2e.conftest import AUTH_TOKEN, ROOT, Server, TcpProxy, start_server
 
 pytestmark = pytest.mark.e2e
