@@ -9,55 +9,23 @@ after it every event is ignored. Answer handling (keypad, digits, no-input) is i
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from ivr.call import commands as c
 from ivr.call import events as e
-from ivr.call.answering import Answering
 from ivr.call.answers import words
 from ivr.call.model import ListenMode, State, Timer
 from ivr.call.policy import CallPolicy
 from ivr.call.prompts import PromptBook, SystemPrompt
+from ivr.call.speaking import After, Ending, Speaking
 from ivr.core.types import CallOutcome
-from ivr.dialogue.turns import Handoff, Utterance
-from ivr.store.records import Counter, Role, TurnSource
+from ivr.store.records import Counter, TurnSource
 
 START_MESSAGE = "/call_start"
 
 
-@dataclass(frozen=True, slots=True)
-class Ending:
-    """What ends the call once the bot's last words have played."""
-
-    outcome: CallOutcome
-    reason: str
-
-
-After = Handoff | Ending | None
-
-
-@dataclass(slots=True)
-class Playing:
-    """The bot turn being played and what follows it."""
-
-    seq: int
-    text: str
-    interruptible: bool
-    source: TurnSource
-    after: After
-    last_voiced_at: float | None = None
-    dialogue_ms: float | None = None
-    recorded: bool = False
-
-
-class CallController(Answering):
+class CallController(Speaking):
     def __init__(self, policy: CallPolicy, prompts: PromptBook) -> None:
         super().__init__(policy, prompts)
-        self.outcome: CallOutcome | None = None
-        self.playing: Playing | None = None
-        self._seq = 0
         self._callee_spoke = False
-        self._pending_end: Ending | None = None
 
     def handle(self, event: e.CallEvent) -> list[c.Command]:
         """Apply one event; returns the commands to execute, in order."""
@@ -80,9 +48,9 @@ class CallController(Answering):
             case e.DigitPressed():
                 self._digit(event)
             case e.AudioStarted():
-                self._audio_started(event)
+                self.audio_started(event)
             case e.AudioFinished():
-                self._audio_finished(event)
+                self.audio_finished(event)
             case e.DialogueReplied():
                 self._replied(event)
             case e.DialogueFailed() if self.state is State.THINKING:
@@ -96,13 +64,13 @@ class CallController(Answering):
             case e.HandoffFinished():
                 self._handoff_finished(event)
             case e.HungUp():
-                self._end(self._final(CallOutcome.ABANDONED), event.reason, drain=False)
+                self.end(self._final(CallOutcome.ABANDONED), event.reason, drain=False)
             case e.Crashed():
-                self._end(CallOutcome.FAILED, f"{event.part}_failed", drain=False,
+                self.end(CallOutcome.FAILED, f"{event.part}_failed", drain=False,
                           error_code="internal_error")
             case e.Shutdown():
                 final = self._final(None)
-                self._end(final or CallOutcome.FAILED, "shutdown", drain=False,
+                self.end(final or CallOutcome.FAILED, "shutdown", drain=False,
                           error_code=None if final else "shutdown")
         return self.out
 
@@ -195,60 +163,7 @@ class CallController(Answering):
             self.speak(turn.utterances, TurnSource.DIALOGUE, after, dialogue_ms=event.elapsed_ms,
                        last_voiced_at=caller.last_voiced_at if caller else None)
         else:
-            self._then(after)
-
-    def speak(self, utterances: tuple[Utterance, ...], source: TurnSource, after: After = None,
-              *, dialogue_ms: float | None = None, last_voiced_at: float | None = None) -> None:
-        """Play a bot turn. A turn that ends the bot's part (handoff, hang-up) or holds an
-        uninterruptible utterance (the recording notice) cannot be interrupted."""
-        self._seq += 1
-        interruptible = after is None and all(not u.uninterruptible for u in utterances)
-        self.playing = Playing(self._seq, " ".join(u.text for u in utterances), interruptible,
-                               source, after, last_voiced_at, dialogue_ms)
-        self.state = State.SPEAKING
-        self.emit(c.Speak(self._seq, utterances, interruptible, source),
-                  c.Listen(ListenMode.BARGE if interruptible else ListenMode.IGNORE,
-                           self.expect, self.end_silence()))
-
-    def say_then(self, prompt: SystemPrompt, after: After) -> None:
-        text = self.prompts.text(prompt, self.language)
-        self.speak((Utterance(text, uninterruptible=True),), TurnSource.SYSTEM, after)
-
-    def _audio_started(self, event: e.AudioStarted) -> None:
-        playing = self.playing
-        if playing is None or playing.seq != event.seq or playing.recorded:
-            return
-        playing.recorded = True
-        latency = None
-        if playing.last_voiced_at is not None:
-            latency = round((event.at - playing.last_voiced_at) * 1000, 1)
-        self.emit(c.RecordTurn(Role.BOT, playing.text, playing.source, self.expect,
-                               dialogue_ms=playing.dialogue_ms, tts_ms=event.tts_ms,
-                               latency_ms=latency))
-
-    def _audio_finished(self, event: e.AudioFinished) -> None:
-        playing = self.playing
-        if playing is None or playing.seq != event.seq:
-            return
-        self.playing = None
-        if event.error:
-            self.emit(c.RecordEvent("error", event.error, {"seq": event.seq}))
-        if not playing.recorded:
-            self.emit(c.RecordTurn(Role.BOT, playing.text, playing.source, self.expect,
-                                   dialogue_ms=playing.dialogue_ms))
-        if self.state is State.SPEAKING:
-            self._then(playing.after)
-
-    def _then(self, after: After) -> None:
-        if isinstance(after, Handoff):
-            self.state = State.ON_HOLD
-            self.emit(c.Listen(ListenMode.IGNORE), c.CancelTimer(Timer.NO_INPUT),
-                      c.CancelTimer(Timer.INTER_DIGIT), c.StartHandoff(after))
-        elif isinstance(after, Ending):
-            self._end(after.outcome, after.reason)
-        else:
-            self.listen(arm=True)
-            self.take_deferred()
+            self.then(after)
 
     # ---- timers, hold, end -------------------------------------------------------------
 
@@ -256,7 +171,7 @@ class CallController(Answering):
         if event.timer is Timer.MAX_DURATION:
             self.emit(c.RecordEvent("max_duration"))
             if self.state is State.ON_HOLD:
-                self._end(CallOutcome.ESCALATED, "max_duration")
+                self.end(CallOutcome.ESCALATED, "max_duration")
             else:
                 self.emit(c.StopAudio())
                 self.say_then(SystemPrompt.MAX_DURATION_GOODBYE,
@@ -275,7 +190,7 @@ class CallController(Answering):
         if event.prompt is not None:
             self.say_then(event.prompt, Ending(event.outcome, "handoff"))
         else:
-            self._end(event.outcome, "handoff")
+            self.end(event.outcome, "handoff")
 
     def _final(self, default: CallOutcome | None) -> CallOutcome | None:
         """The outcome already decided (last words playing), else ``default``."""
@@ -284,16 +199,6 @@ class CallController(Answering):
             return playing.after.outcome
         return default
 
-    def end_after(self, outcome: CallOutcome, reason: str, prompt: SystemPrompt) -> None:
-        self.say_then(prompt, Ending(outcome, reason))
-
-    def _end(self, outcome: CallOutcome | None, reason: str, *, drain: bool = True,
-             error_code: str | None = None) -> None:
-        final = outcome or CallOutcome.ABANDONED
-        self.outcome = final
-        self.state = State.ENDED
-        self.emit(c.RecordEvent("hangup", final.value, {"reason": reason}),
-                  c.EndCall(final, reason, drain, error_code))
 
 
-__all__ = ["START_MESSAGE", "CallController", "Ending"]
+__all__ = ["START_MESSAGE", "CallController"]

@@ -1,11 +1,7 @@
 """The thin async driver of one call: feeds the controller, executes its commands against the
 media channel, the listener, the playback, the dialogue, the identity verifier, the agent
-handoff and the store, and owns every task of the call in one task group.
-
-Ending: the controller's ``EndCall`` marks the call ended first; then each teardown step is
-guarded on its own (drain the last words, stop tasks, close the channel, finish the record),
-so the record always gets its outcome and ``ended_at`` — even when playback or a task crashed —
-and nothing can hang a shutdown."""
+handoff and the store, and owns every task of the call in one task group. The controller's
+``EndCall`` marks the call ended first; ``ivr.call.teardown`` then ends it step by step."""
 
 from __future__ import annotations
 
@@ -13,7 +9,6 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Coroutine
-from datetime import UTC, datetime
 from typing import Any
 
 from ivr.call import commands as c
@@ -22,6 +17,7 @@ from ivr.call.controller import CallController
 from ivr.call.handle import DriverHandle
 from ivr.call.model import CallContext, Timer
 from ivr.call.parts import CallMedia, CallParts
+from ivr.call.teardown import teardown, write_end
 from ivr.core.errors import DialogueError
 from ivr.core.types import CallOutcome
 from ivr.store.records import Counter
@@ -29,7 +25,6 @@ from ivr.telephony.provider import AudioIn, DigitIn, StreamEnded, WireProblem
 
 log = logging.getLogger(__name__)
 
-DRAIN_TIMEOUT_S = 30.0
 STEP_TIMEOUT_S = 5.0
 
 
@@ -44,20 +39,24 @@ class CallDriver:
         self.recorder = media.recorder
         self.handle = DriverHandle(self)
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._timers: dict[Timer, asyncio.Task[None]] = {}
-        self._handoff: asyncio.Task[None] | None = None
-        self._speaking: set[asyncio.Task[None]] = set()
+        self.timers: dict[Timer, asyncio.Task[None]] = {}
+        self.handoff_task: asyncio.Task[None] | None = None
+        self.speaking: set[asyncio.Task[None]] = set()
         self._pending: list[e.CallEvent] = []
         self._feeding = False
-        self._end: c.EndCall | None = None
+        self.end: c.EndCall | None = None
         self._ending = asyncio.Event()
         self._ended = asyncio.Event()
-        self._stream_over = asyncio.Event()
+        self.stream_over = asyncio.Event()
         media.attach(self._on_media_event)
 
     @property
     def ended(self) -> bool:
-        return self._end is not None
+        return self.end is not None
+
+    def cancel_timers(self) -> None:
+        for timer in list(self.timers):
+            self._cancel_timer(timer)
 
     # ---- running ---------------------------------------------------------------------
 
@@ -72,16 +71,16 @@ class CallDriver:
                 self.spawn(self._guard("recorder", self.recorder.run()))
                 self.feed(e.CallStarted(self.clock.now(), self.call))
                 await self._ending.wait()
-                await self._teardown()
+                await teardown(self)
                 finished = True
                 for task in list(self._tasks):
                     task.cancel()
         finally:
             if not finished:  # cancelled from outside, or the driver itself broke
-                self._end = self._end or c.EndCall(CallOutcome.FAILED, "driver", False,
+                self.end = self.end or c.EndCall(CallOutcome.FAILED, "driver", False,
                                                    "internal_error")
                 with contextlib.suppress(Exception):
-                    await asyncio.shield(self._write_end(direct=True))
+                    await asyncio.shield(write_end(self, direct=True))
             self._ended.set()
 
     def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
@@ -122,7 +121,7 @@ class CallDriver:
                         reason = event.reason
                         break
         finally:
-            self._stream_over.set()
+            self.stream_over.set()
             self.feed(e.HungUp(self.clock.now(), reason))
 
     def shutdown(self) -> None:
@@ -172,8 +171,8 @@ class CallDriver:
             case c.Speak():
                 task = self.spawn(self._guard("speech",
                                               media.speaker.speak(cmd.seq, cmd.utterances)))
-                self._speaking.add(task)
-                task.add_done_callback(self._speaking.discard)
+                self.speaking.add(task)
+                task.add_done_callback(self.speaking.discard)
             case c.StopAudio():
                 media.playback.cut()
                 self.parts.metrics.barge_ins += 1
@@ -188,7 +187,7 @@ class CallDriver:
             case c.VerifyIdentity():
                 self.spawn(self._guard("identity", self._verify(cmd)))
             case c.StartHandoff():
-                self._handoff = self.spawn(self._guard("handoff", self._hand_off(cmd)))
+                self.handoff_task = self.spawn(self._guard("handoff", self._hand_off(cmd)))
             case c.RecordTurn():
                 self.recorder.turn(cmd)
                 if cmd.latency_ms is not None:
@@ -201,12 +200,12 @@ class CallDriver:
                 self.recorder.update(**cmd.fields)
             case c.StartTimer():
                 self._cancel_timer(cmd.timer)
-                self._timers[cmd.timer] = self.spawn(self._timer(cmd.timer, cmd.delay_s))
+                self.timers[cmd.timer] = self.spawn(self._timer(cmd.timer, cmd.delay_s))
             case c.CancelTimer():
                 self._cancel_timer(cmd.timer)
             case c.EndCall():
-                if self._end is None:
-                    self._end = cmd
+                if self.end is None:
+                    self.end = cmd
                     self._ending.set()
 
     # ---- command bodies ----------------------------------------------------------------
@@ -248,68 +247,10 @@ class CallDriver:
 
     async def _timer(self, timer: Timer, delay_s: float) -> None:
         await self.clock.sleep_until(self.clock.now() + delay_s)
-        self._timers.pop(timer, None)
+        self.timers.pop(timer, None)
         self.feed(e.TimerFired(self.clock.now(), timer))
 
     def _cancel_timer(self, timer: Timer) -> None:
-        task = self._timers.pop(timer, None)
+        task = self.timers.pop(timer, None)
         if task is not None:
             task.cancel()
-
-    # ---- the end -----------------------------------------------------------------------
-
-    async def _teardown(self) -> None:
-        end = self._end
-        assert end is not None
-        if end.drain and not self._stream_over.is_set():
-            await self._step("drain", self._drain(), DRAIN_TIMEOUT_S)
-        for timer in list(self._timers):
-            self._cancel_timer(timer)
-        if self._handoff is not None and not self._handoff.done():
-            if end.reason == "handoff":  # it ended the call itself: let it close its entry
-                await self._step("handoff", asyncio.shield(self._handoff), STEP_TIMEOUT_S)
-            self._handoff.cancel()
-        for stream in self.media.listener.drop():
-            await self._step("asr", stream.cancel(), STEP_TIMEOUT_S)
-        await self._step("channel", self.media.channel.close(), STEP_TIMEOUT_S)
-        await self._finish_record()
-
-    async def _drain(self) -> None:
-        if self._speaking:
-            await asyncio.wait(set(self._speaking))
-        over = asyncio.ensure_future(self._stream_over.wait())
-        idle = asyncio.ensure_future(self.media.playback.wait_idle())
-        try:
-            await asyncio.wait((over, idle), return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            over.cancel()
-            idle.cancel()
-
-    async def _step(self, name: str, aw: Any, timeout_s: float) -> None:
-        try:
-            await asyncio.wait_for(aw, timeout_s)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            log.warning("call %s: teardown step %s: %r", self.call.call_id, name, exc)
-
-    async def _finish_record(self) -> None:
-        stats = self.media.playback.stats
-        self.parts.metrics.playback_frames += stats.frames_sent
-        self.parts.metrics.playback_frames_late += stats.frames_late
-        await self._write_end(direct=False)
-
-    async def _write_end(self, *, direct: bool) -> None:
-        """The outcome and ``ended_at``: through the recorder (after everything queued),
-        or straight to the store when the recorder is gone or stuck."""
-        end = self._end
-        assert end is not None
-        fields: dict[str, Any] = {"outcome": end.outcome, "ended_at": datetime.now(UTC)}
-        if end.error_code:
-            fields["error_code"] = end.error_code
-        if not direct:
-            self.recorder.update(**fields)
-            if await self.recorder.flush(STEP_TIMEOUT_S):
-                return
-        await asyncio.wait_for(self.parts.store.update_call(self.call.call_id, **fields),
-                               STEP_TIMEOUT_S)

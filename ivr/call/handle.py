@@ -34,7 +34,7 @@ class DriverHandle:
 
     @property
     def shutting_down(self) -> bool:
-        end = self._driver._end
+        end = self._driver.end
         return end is not None and end.reason == "shutdown"
 
     @property

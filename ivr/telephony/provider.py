@@ -23,12 +23,29 @@ listeners (a TCP AudioSocket server, an ARI event WebSocket) runs them between `
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
 
 from ivr.telephony.base import TransferTarget
+from ivr.telephony.http import HttpReply, HttpRequest, HttpRoute, SocketRoute, TextSocket
+from ivr.telephony.media import (
+    AudioIn,
+    DigitIn,
+    MediaChannel,
+    MediaEvent,
+    MediaStart,
+    StreamEnded,
+    WireProblem,
+)
+
+__all__ = [
+    "Admission", "AnsweredBy", "AudioIn", "CallControl", "CallDirection", "CallIdentity",
+    "CallProgress", "CallSink", "CallStatusUpdate", "DigitIn", "HttpReply", "HttpRequest",
+    "HttpRoute", "MediaChannel", "MediaEvent", "MediaStart", "Messaging", "OutboundCall",
+    "ProviderAdapter", "SocketRoute", "StreamEnded", "TextSocket", "WireProblem",
+]
 
 
 class CallDirection(StrEnum):
@@ -104,77 +121,6 @@ class CallStatusUpdate:
     sequence: int | None = None  # provider ordering, when it has one (replay detection)
 
 
-# ---- media ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class MediaStart:
-    """The media stream of ``call_id`` started; audio is PCM16 mono at ``rate`` both ways."""
-
-    call_id: str
-    rate: int = 8000
-    frame_ms: int = 20
-    params: Mapping[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
-class AudioIn:
-    """Caller audio: PCM16 mono at the channel's rate (decoded from the provider's codec)."""
-
-    pcm: bytes
-
-
-@dataclass(frozen=True, slots=True)
-class DigitIn:
-    digit: str  # one of 0-9 * # A-D
-
-
-@dataclass(frozen=True, slots=True)
-class WireProblem:
-    """A message the adapter could not use and skipped (recorded with the call)."""
-
-    code: str
-    message: str
-
-
-@dataclass(frozen=True, slots=True)
-class StreamEnded:
-    """The provider ended the stream (caller hung up, call moved away) or the link broke."""
-
-    reason: str = "stop"
-
-
-MediaEvent = AudioIn | DigitIn | WireProblem | StreamEnded
-
-
-class MediaChannel(Protocol):
-    """One call's audio connection (a Twilio media WebSocket, an AudioSocket TCP stream)."""
-
-    @property
-    def provider(self) -> str: ...
-
-    async def start(self) -> MediaStart:
-        """Wait for the provider to name the call; raises ``WireError`` when the stream ends
-        or misbehaves before that."""
-        ...
-
-    def events(self) -> AsyncIterator[MediaEvent]:
-        """Everything after ``start`` until ``StreamEnded`` (always the last event)."""
-        ...
-
-    async def send_audio(self, pcm: bytes) -> None:
-        """Queue one frame of bot audio (PCM16 at ``MediaStart.rate``, ``frame_ms`` long)."""
-        ...
-
-    async def clear(self) -> None:
-        """Drop bot audio the provider has buffered but not yet played (barge-in)."""
-        ...
-
-    async def close(self) -> None:
-        """End the stream from our side (idempotent)."""
-        ...
-
-
 # ---- what the IVR offers an adapter -----------------------------------------------------
 
 
@@ -224,62 +170,6 @@ class Messaging(Protocol):
     async def send_sms(self, to: str, from_: str, body: str) -> str:
         """Send a text message; returns the provider's message id."""
         ...
-
-
-# ---- HTTP routes an adapter needs (served by ivr.web, which knows no provider) ----------
-
-
-@dataclass(frozen=True, slots=True)
-class HttpRequest:
-    """A webhook request in neutral form. ``path_qs`` is the raw path with its query string
-    (signatures are computed on it); ``form`` holds decoded form fields of a POST."""
-
-    method: str
-    path_qs: str
-    query: Mapping[str, str] = field(default_factory=dict)
-    headers: Mapping[str, str] = field(default_factory=dict)
-    form: Mapping[str, str] = field(default_factory=dict)
-    remote: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class HttpReply:
-    status: int = 200
-    body: str = ""
-    content_type: str = "text/plain"
-
-
-class TextSocket(Protocol):
-    """An accepted WebSocket, as an adapter sees it."""
-
-    @property
-    def closed(self) -> bool: ...
-
-    async def receive(self) -> str | bytes | None:
-        """The next message (text or binary); None once the socket is closed."""
-        ...
-
-    async def send(self, text: str) -> None: ...
-
-    async def close(self) -> None: ...
-
-
-@dataclass(frozen=True, slots=True)
-class HttpRoute:
-    method: str
-    path: str
-    handler: Callable[[HttpRequest], Awaitable[HttpReply]]
-
-
-@dataclass(frozen=True, slots=True)
-class SocketRoute:
-    """A media WebSocket: ``authorize`` runs before the upgrade (raise ``SignatureError`` to
-    refuse with 403); ``serve`` runs the accepted socket (wraps it in a ``MediaChannel`` and
-    hands that to ``CallSink.media_connected``) and returns when the call is over."""
-
-    path: str
-    authorize: Callable[[HttpRequest], None]
-    serve: Callable[[TextSocket], Awaitable[None]]
 
 
 class ProviderAdapter(Protocol):

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import aiohttp
 
+from ivr.app import _twilio_control
 from ivr.campaigns import admin
 from ivr.campaigns.wiring import (
     close_campaign_service,
     dialer_enabled,
     open_campaign_service,
 )
-from ivr.app import _twilio_control
 from ivr.config import Config, ServerConfig, StoreConfig, TwilioConfig
 from ivr.store.customers import SqliteCustomerStore
 from ivr.store.sqlite import SqliteCallStore
