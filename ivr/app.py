@@ -97,7 +97,8 @@ def call_policy(config: Config) -> CallPolicy:
         barge_in_ms=config.call.barge_in_ms, barge_in_max_ms=config.call.barge_in_max_ms,
         no_input_s=config.asr.no_input_ms / 1000, no_input_limit=config.call.no_input_limit,
         max_call_s=config.call.max_call_s, callee_silence_s=config.call.callee_silence_ms / 1000,
-        digits_length=a.digits_length, inter_digit_s=a.inter_digit_ms / 1000, answers=answers)
+        digits_length=a.digits_length, inter_digit_s=a.inter_digit_ms / 1000,
+        early_opening=config.call.early_opening, answers=answers)
 
 
 def _twilio_adapter(config: Config) -> TwilioAdapter:

@@ -105,6 +105,9 @@ class CallConfig:
     # Ask the dialogue for the greeting and synthesize it when the call is announced (voice
     # webhook), before its media stream opens.
     prepare_greeting: bool = True
+    # Play the opening sentence (audio/prompts.yaml `opening`) the moment the call is answered,
+    # while the dialogue prepares the rest of its first turn.
+    early_opening: bool = True
 
 
 @dataclass(frozen=True)

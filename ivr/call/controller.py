@@ -86,11 +86,17 @@ class CallController(Speaking):
             self.emit(c.Listen(ListenMode.LISTEN, None, self.end_silence()),
                       c.StartTimer(Timer.CALLEE_SILENCE, self.policy.callee_silence_s))
         else:
-            self.think(START_MESSAGE, None)
+            self._open()
 
     def _greet(self) -> None:
         self.emit(c.CancelTimer(Timer.CALLEE_SILENCE), c.CancelTimer(Timer.CALLEE_SPEECH))
+        self._open()
+
+    def _open(self) -> None:
+        """Ask the dialogue for its first turn; meanwhile speak the opening sentence."""
         self.think(START_MESSAGE, None)
+        if self.policy.early_opening:
+            self.say_early(self.prompts.text(SystemPrompt.OPENING, self.language))
 
     # ---- the caller's voice ------------------------------------------------------------
 
@@ -159,8 +165,9 @@ class CallController(Speaking):
         elif turn.hangup is not None:
             after = Ending(turn.hangup.outcome, "dialogue")
         caller, self.caller = self.caller, None
-        if turn.utterances:
-            self.speak(turn.utterances, TurnSource.DIALOGUE, after, dialogue_ms=event.elapsed_ms,
+        utterances = self.not_said_early(turn.utterances)
+        if utterances:
+            self.speak(utterances, TurnSource.DIALOGUE, after, dialogue_ms=event.elapsed_ms,
                        last_voiced_at=caller.last_voiced_at if caller else None)
         else:
             self.then(after)

@@ -27,6 +27,7 @@ class SystemPrompt(StrEnum):
     QUEUE_TIMEOUT = "queue_timeout"
     NO_INPUT_HANDOFF = "no_input_handoff"
     MAX_DURATION_GOODBYE = "max_duration_goodbye"
+    OPENING = "opening"
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,25 @@ class Speaking(Answering):
         self.outcome: CallOutcome | None = None
         self.playing: Playing | None = None
         self._seq = 0
+        # Spoken before the dialogue answered (the call's opening): its turn and its text,
+        # and whether the dialogue's next turn may still repeat it.
+        self._early_seq = 0
+        self._early_text = ""
+        self._early_pending = False
+
+    def say_early(self, text: str) -> None:
+        """Speak while the dialogue thinks: played first, recorded when it starts, skipped
+        if the dialogue's turn begins with it."""
+        self._seq += 1
+        self._early_seq, self._early_text, self._early_pending = self._seq, text, True
+        self.emit(c.Speak(self._seq, (Utterance(text, uninterruptible=True),), False,
+                          TurnSource.SYSTEM))
+
+    def not_said_early(self, utterances: tuple[Utterance, ...]) -> tuple[Utterance, ...]:
+        pending, self._early_pending = self._early_pending, False
+        if pending and utterances and utterances[0].text == self._early_text:
+            return utterances[1:]
+        return utterances
 
     def speak(self, utterances: tuple[Utterance, ...], source: TurnSource, after: After = None,
               *, dialogue_ms: float | None = None, last_voiced_at: float | None = None) -> None:
@@ -66,6 +85,8 @@ class Speaking(Answering):
         self.speak((Utterance(text, uninterruptible=True),), TurnSource.SYSTEM, after)
 
     def audio_started(self, event: e.AudioStarted) -> None:
+        if self._early_seq == event.seq:
+            self.emit(c.RecordTurn(Role.BOT, self._early_text, TurnSource.SYSTEM))
         playing = self.playing
         if playing is None or playing.seq != event.seq or playing.recorded:
             return
