@@ -50,6 +50,8 @@ class ScriptedDialogue:
     def question(self) -> BotTurn:
         expect = _expectation(self.heard[self.asked]) if self.asked < len(self.heard) \
             else Expectation.YES_NO
+        if self.asked == 1 and self.heard[0] in ("是", "yes", "[1]"):
+            expect = Expectation.DIGITS  # confirmed identity: the ID question follows
         notice = None
         if expect is Expectation.DIGITS and not self.noticed:
             notice, self.noticed = NOTICE, True

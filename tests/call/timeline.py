@@ -94,6 +94,7 @@ class World:
         self._first = True
         self._quiet = 0.7
         self._merged: set[int] = set()
+        self._caller_done = 0.0
         self._started = False
 
     # ---- scheduling ----------------------------------------------------------------------
@@ -195,6 +196,8 @@ class World:
         if turn.get("barge_in_ms") is not None:
             ready = self._playing is not None and \
                 self.now - self.spoken_start >= turn["barge_in_ms"] / 1000
+        elif turn.get("pause_ms") is not None:  # mid-answer: no waiting for the bot
+            ready = self.now - self._caller_done >= turn["pause_ms"] / 1000
         elif self._first and self.outbound:
             ready = True
         else:
@@ -209,7 +212,9 @@ class World:
     def _act(self, turn: dict[str, Any]) -> None:
         start = self.now + turn.get("silence_ms", 0) / 1000
         if turn.get("say"):
-            self.say(start, str(turn["say"]))
+            text = str(turn["say"])
+            self.say(start, text)
+            self._caller_done = start + 0.3 + 0.2 * len(text.split())
         elif turn.get("digits"):
             self.press(start, str(turn["digits"]))
         elif turn.get("hangup"):
