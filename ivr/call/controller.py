@@ -63,6 +63,8 @@ class CallController(Speaking):
                 self._timer(event)
             case e.HandoffFinished():
                 self._handoff_finished(event)
+            case e.HungUp() if event.error:
+                self.end(CallOutcome.FAILED, event.reason, drain=False, error_code=event.error)
             case e.HungUp():
                 self.end(self._final(CallOutcome.ABANDONED), event.reason, drain=False)
             case e.Crashed():

@@ -17,7 +17,7 @@ from ivr.call.controller import CallController
 from ivr.call.handle import DriverHandle
 from ivr.call.model import CallContext, Timer
 from ivr.call.parts import CallMedia, CallParts
-from ivr.call.teardown import teardown, write_end
+from ivr.call.teardown import RECORDED_WIRE_ERRORS, teardown, write_end
 from ivr.core.errors import DialogueError
 from ivr.core.types import CallOutcome
 from ivr.store.records import Counter
@@ -42,6 +42,7 @@ class CallDriver:
         self.timers: dict[Timer, asyncio.Task[None]] = {}
         self.handoff_task: asyncio.Task[None] | None = None
         self.speaking: set[asyncio.Task[None]] = set()
+        self.wire_errors = 0
         self._pending: list[e.CallEvent] = []
         self._feeding = False
         self.end: c.EndCall | None = None
@@ -104,7 +105,7 @@ class CallDriver:
     async def _inbound(self) -> None:
         """The provider's stream: caller audio to the listener, keys and the end to the
         controller, wire problems to the record."""
-        reason = "stream_ended"
+        reason, error = "stream_ended", None
         try:
             async for event in self.media.channel.events():
                 match event:
@@ -113,16 +114,22 @@ class CallDriver:
                     case DigitIn():
                         self.feed(e.DigitPressed(self.clock.now(), event.digit))
                     case WireProblem():
-                        self.parts.metrics.wire_errors += 1
-                        self.recorder.count(Counter.WIRE_ERRORS)
-                        self.recorder.event("wire_error", event.code,
-                                            {"message": event.message[:200]})
+                        self._wire_problem(event)
                     case StreamEnded():
-                        reason = event.reason
+                        reason, error = event.reason, event.error
                         break
         finally:
             self.stream_over.set()
-            self.feed(e.HungUp(self.clock.now(), reason))
+            self.feed(e.HungUp(self.clock.now(), reason, error))
+
+    def _wire_problem(self, problem: WireProblem) -> None:
+        """Counted; only the first few are worth an event each (a summary follows at the end:
+        a flood of bad frames must not become a flood of writes)."""
+        self.parts.metrics.wire_errors += 1
+        self.wire_errors += 1
+        self.recorder.count(Counter.WIRE_ERRORS)
+        if self.wire_errors <= RECORDED_WIRE_ERRORS:
+            self.recorder.event("wire_error", problem.code, {"message": problem.message[:200]})
 
     def shutdown(self) -> None:
         self.feed(e.Shutdown(self.clock.now()))

@@ -123,10 +123,12 @@ class HandoffFinished:
 
 @dataclass(frozen=True, slots=True)
 class HungUp:
-    """The provider ended the stream (the caller hung up, or the call left the bot)."""
+    """The provider ended the stream (the caller hung up, or the call left the bot);
+    ``error``: it was closed for misbehaviour (the call fails with this code)."""
 
     at: float
     reason: str = "stream_stopped"
+    error: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

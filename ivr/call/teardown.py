@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DRAIN_TIMEOUT_S = 30.0
+RECORDED_WIRE_ERRORS = 5  # wire errors recorded one by one; the rest as one summary
 STEP_TIMEOUT_S = 5.0
 
 
@@ -33,6 +34,9 @@ async def teardown(driver: CallDriver) -> None:
     for stream in driver.media.listener.drop():
         await _step(driver, "asr", stream.cancel(), STEP_TIMEOUT_S)
     await _step(driver, "channel", driver.media.channel.close(), STEP_TIMEOUT_S)
+    if driver.wire_errors > RECORDED_WIRE_ERRORS:
+        driver.recorder.event("wire_error", "not_recorded",
+                              {"count": driver.wire_errors - RECORDED_WIRE_ERRORS})
     stats = driver.media.playback.stats
     driver.parts.metrics.playback_frames += stats.frames_sent
     driver.parts.metrics.playback_frames_late += stats.frames_late

@@ -41,9 +41,12 @@ class WireProblem:
 
 @dataclass(frozen=True, slots=True)
 class StreamEnded:
-    """The provider ended the stream (caller hung up, call moved away) or the link broke."""
+    """The provider ended the stream (caller hung up, call moved away) or the link broke;
+    ``error``: the adapter closed it for misbehaviour (a bound exceeded) — the call fails
+    with that code recorded."""
 
     reason: str = "stop"
+    error: str | None = None
 
 
 MediaEvent = AudioIn | DigitIn | WireProblem | StreamEnded

@@ -100,7 +100,8 @@ def test_garbage_and_out_of_order_media_are_counted_and_the_call_goes_on(
     assert record is not None
     assert record["counters"]["wire_errors"] == 6
     codes = sorted(e["code"] for e in record["events"] if e["kind"] == "wire_error")
-    assert codes.count("wire_malformed") == 4
+    # the first five are recorded one by one, the rest as one summary
+    assert codes.count("wire_malformed") == 3 and "not_recorded" in codes
     assert "wire_unknown_event" in codes and "wire_out_of_order" in codes
     assert record["outcome"] == "escalated", "the caller still reached the agent request"
 
