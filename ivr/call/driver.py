@@ -182,7 +182,6 @@ class CallDriver:
                 task.add_done_callback(self.speaking.discard)
             case c.StopAudio():
                 media.playback.cut()
-                self.parts.metrics.barge_ins += 1
                 self.spawn(self._guard("clear", media.channel.clear()))
             case c.Recognize():
                 self.spawn(self._guard("asr", self._recognize()))
@@ -203,6 +202,8 @@ class CallDriver:
                 self.recorder.event(cmd.kind, cmd.code, dict(cmd.detail))
             case c.Count():
                 self.recorder.count(cmd.counter)
+                if cmd.counter == Counter.BARGE_INS:
+                    self.parts.metrics.barge_ins += 1
             case c.UpdateCall():
                 self.recorder.update(**cmd.fields)
             case c.StartTimer():
