@@ -4,37 +4,19 @@ and handing answers to the dialogue. Pure, like the controller that extends it."
 
 from __future__ import annotations
 
-import json
 from abc import abstractmethod
-from dataclasses import dataclass
 
 from ivr.call import commands as c
 from ivr.call import events as e
-from ivr.call.answers import UNK, DigitsCollector, DigitsStatus, complete, spoken_digits, words
-from ivr.call.model import CallContext, ListenMode, State, Timer, dialogue_metadata
+from ivr.call.answers import UNK, DigitsCollector, DigitsStatus, complete, words
+from ivr.call.caller import NO_MATCH_MESSAGE, CallerTurn, keyed, message_metadata
+from ivr.call.model import CallContext, ListenMode, State, Timer
 from ivr.call.policy import AnswerKind, CallPolicy
 from ivr.call.prompts import PromptBook, SystemPrompt
 from ivr.core.types import CallOutcome, Expectation, Language, Priority
 from ivr.dialogue.keypad import AGENT, REPEAT, KeypadMapper
 from ivr.dialogue.turns import Handoff, Utterance
 from ivr.store.records import Counter, Role, TurnSource
-
-NO_MATCH_MESSAGE = "/nlu_fallback"
-
-
-@dataclass(frozen=True, slots=True)
-class CallerTurn:
-    text: str
-    source: TurnSource
-    confidence: float | None = None
-    asr_ms: float | None = None
-    barge_in: bool = False
-    last_voiced_at: float | None = None
-
-
-def keyed(message: str, digit: str) -> str:
-    """How a keypad answer appears in the transcript: ``[1]``, ``[0]``."""
-    return "[0]" if message == AGENT else f"[{digit}]"
 
 
 class Answering:
@@ -234,10 +216,7 @@ class Answering:
                                    confidence=caller.confidence))
 
     def metadata(self, caller: CallerTurn | None) -> dict[str, str]:
-        meta = dialogue_metadata(self.call) if self.call is not None else {}
-        if caller is not None and caller.confidence is not None:
-            meta["asr_confidence"] = json.dumps(caller.confidence)
-        return meta
+        return message_metadata(self.call, caller)
 
     # ---- no input ----------------------------------------------------------------------
 
@@ -265,4 +244,4 @@ class Answering:
                                 "escalation_priority": handoff.priority.value}))
 
 
-__all__ = ["NO_MATCH_MESSAGE", "Answering", "CallerTurn", "spoken_digits"]
+__all__ = ["NO_MATCH_MESSAGE", "Answering", "CallerTurn"]
