@@ -106,17 +106,6 @@ def test_garbage_and_out_of_order_media_are_counted_and_the_call_goes_on(
     assert record["outcome"] == "escalated", "the caller still reached the agent request"
 
 
-def test_caller_hangs_up_mid_call(server: Server) -> None:
-    script = CallScript(name="hangup", lang=Language.EN, turns=(CallerTurn(hangup=True),))
-    result = asyncio.run(_sim(server).call(script))
-    assert result.ended_by == "caller"
-    record = result.record
-    assert record is not None
-    assert record["outcome"] == "abandoned"
-    assert record["ended_at"]
-    assert [t["role"] for t in record["turns"]] == ["bot"], "the greeting was recorded"
-
-
 def test_crashed_action_server_is_restarted(server: Server) -> None:
     procs = psutil.Process(server.proc.pid).children(recursive=True)
     actions = [p for p in procs if "actions" in " ".join(p.cmdline())]
