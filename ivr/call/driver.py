@@ -127,7 +127,6 @@ class CallDriver:
         a flood of bad frames must not become a flood of writes)."""
         self.parts.metrics.wire_errors += 1
         self.wire_errors += 1
-        self.recorder.count(Counter.WIRE_ERRORS)
         if self.wire_errors <= RECORDED_WIRE_ERRORS:
             self.recorder.event("wire_error", problem.code, {"message": problem.message[:200]})
 

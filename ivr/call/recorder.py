@@ -62,8 +62,8 @@ class CallRecorder:
                           detail=dict(detail or {}))
         self.put(lambda: self._store.add_event(event))
 
-    def count(self, counter: str) -> None:
-        self.put(lambda: self._store.increment(self.call_id, counter))
+    def count(self, counter: str, by: int = 1) -> None:
+        self.put(lambda: self._store.increment(self.call_id, counter, by))
 
     def update(self, **fields: Any) -> None:
         self.put(lambda: self._store.update_call(self.call_id, **fields))

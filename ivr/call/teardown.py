@@ -10,6 +10,8 @@ import logging
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from ivr.store.records import Counter
+
 if TYPE_CHECKING:
     from ivr.call.driver import CallDriver
 
@@ -34,6 +36,8 @@ async def teardown(driver: CallDriver) -> None:
     for stream in driver.media.listener.drop():
         await _step(driver, "asr", stream.cancel(), STEP_TIMEOUT_S)
     await _step(driver, "channel", driver.media.channel.close(), STEP_TIMEOUT_S)
+    if driver.wire_errors:
+        driver.recorder.count(Counter.WIRE_ERRORS, driver.wire_errors)
     if driver.wire_errors > RECORDED_WIRE_ERRORS:
         driver.recorder.event("wire_error", "not_recorded",
                               {"count": driver.wire_errors - RECORDED_WIRE_ERRORS})

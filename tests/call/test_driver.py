@@ -30,7 +30,14 @@ from ivr.dialogue.turns import BotTurn, Handoff, Hangup, Utterance
 from ivr.metrics import Metrics
 from ivr.store.records import CallRecord, Role
 from ivr.store.sqlite import SqliteCallStore
-from ivr.telephony.provider import AudioIn, DigitIn, MediaEvent, MediaStart, StreamEnded
+from ivr.telephony.provider import (
+    AudioIn,
+    DigitIn,
+    MediaEvent,
+    MediaStart,
+    StreamEnded,
+    WireProblem,
+)
 
 RATE = 8000
 SILENCE = bytes(320)
@@ -240,3 +247,22 @@ async def test_the_dialogue_failing_apologises_and_fails(store: SqliteCallStore)
     assert record.outcome is CallOutcome.FAILED
     assert record.error_code == "dialogue_unavailable"
     assert channel.frames, "the apology was played"
+
+
+async def test_a_flood_of_bad_frames_is_counted_but_recorded_only_a_few_times(
+        store: SqliteCallStore) -> None:
+    channel = MemoryChannel()
+    dialogue = ScriptDialogue(lambda m: BotTurn((Utterance("您好"),), Expectation.YES_NO))
+    driver = driver_for(store, channel, dialogue)
+
+    async def flood() -> None:
+        await channel.played(1)
+        for n in range(40):
+            channel.inbound.put_nowait(WireProblem("wire_malformed", f"bad frame {n}"))
+        channel.inbound.put_nowait(StreamEnded("stop"))
+
+    record = await run(store, driver, channel, flood)
+    assert record.wire_errors == 40 and record.outcome is CallOutcome.ABANDONED
+    events = [e for e in await store.get_events("CA-driver") if e.kind == "wire_error"]
+    assert [e.code for e in events] == ["wire_malformed"] * 5 + ["not_recorded"]
+    assert events[-1].detail == {"count": 35}
