@@ -139,7 +139,7 @@ def test_make_run_in_a_fresh_clone_then_the_printed_first_calls(clone: Path) -> 
         assert stat.S_IMODE(secrets.stat().st_mode) == 0o600
         assert f"{secrets}" in text or "var/secrets.toml" in text
         assert "Twilio: no account configured" in text and "twilio.account_sid" in text
-        assert "imported 8 demo customers" in text
+        assert re.search(r"imported \d+ demo customers", text), text
         assert subprocess.run(["git", "status", "--porcelain"], cwd=clone, capture_output=True,
                               text=True, check=True).stdout == ""
         # Progress and totals were shown.
