@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import aiohttp
@@ -19,9 +19,16 @@ from ivr.agents.queue import AgentQueue
 from ivr.agents.throttle import Backoff
 from ivr.asr.vosk_engine import VoskEngine
 from ivr.audio.endpoint import EndpointConfig
-from ivr.call.factory import SessionFactory
+from ivr.call.admission import Admitter
+from ivr.call.clock import LoopClock
+from ivr.call.factory import DriverFactory
+from ivr.call.hub import CallHub
+from ivr.call.id_check import IdentityVerifier
+from ivr.call.limits import MediaLimits
+from ivr.call.parts import CallParts
+from ivr.call.policy import AnswerKind, AnswerTiming, CallPolicy
+from ivr.call.prepare import PreparedCall
 from ivr.call.prompts import PromptBook, SystemPrompt, load_prompts
-from ivr.call.session import SessionPolicy
 from ivr.campaigns.wiring import close_campaign_service, dialer_enabled, open_campaign_service
 from ivr.config import ROOT, Config
 from ivr.core.audio import Pcm
@@ -31,7 +38,6 @@ from ivr.customers.identity import IdPolicy
 from ivr.customers.idhash import IdHasher
 from ivr.customers.model import FollowUpKind
 from ivr.customers.service import CustomerService
-from ivr.customers.verifier import IdentityVerifier
 from ivr.dialogue.bridge import RasaBridge
 from ivr.metrics import Metrics
 from ivr.rasa_children import ensure_rasa_tokens, rasa_children
@@ -42,10 +48,11 @@ from ivr.store.agents import SqliteAgentStore
 from ivr.store.customers import SqliteCustomerStore
 from ivr.store.sqlite import SqliteCallStore
 from ivr.supervisor import Supervisor
-from ivr.telephony.base import CallControl
-from ivr.telephony.twilio_media import TwilioMediaCodec
-from ivr.telephony.twilio_rest import TransferOptions, TwilioCredentials, TwilioRestClient
-from ivr.telephony.twilio_signature import TwilioSignatureValidator
+from ivr.telephony.provider import ProviderAdapter
+from ivr.telephony.twilio.adapter import TwilioAdapter
+from ivr.telephony.twilio.control import TwilioControl
+from ivr.telephony.twilio.rest import TransferOptions, TwilioCredentials, TwilioRestClient
+from ivr.telephony.twilio.signature import TwilioSignatureValidator
 from ivr.tts.factory import build_tts
 from ivr.tts.service import TtsService
 from ivr.web import (
@@ -55,14 +62,12 @@ from ivr.web import (
     dashboard,
     guard,
     internal,
-    media_socket,
-    twilio_routes,
+    telephony_routes,
 )
 from ivr.web.internal import ensure_internal_token
 from ivr.web.keys import SERVICES
-from ivr.web.media_limits import SocketGate
 from ivr.web.services import Services
-from ivr.web.stream_tickets import StreamTickets
+from ivr.web.telephony_routes import SocketLimits
 
 log = logging.getLogger(__name__)
 
@@ -79,11 +84,23 @@ def configure_logging(config: Config) -> None:
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
 
 
-def web_app(config: Config) -> web.Application:
+def socket_limits(config: Config) -> SocketLimits:
+    return SocketLimits(config.server.max_media_sockets, config.call.max_message_bytes,
+                        media_limits(config))
+
+
+def media_limits(config: Config) -> MediaLimits:
+    call = config.call
+    return MediaLimits(rate_slack=call.media_rate_slack, burst_s=call.media_burst_s,
+                       max_frame_ms=call.max_frame_ms, messages_per_s=call.max_messages_per_s,
+                       max_wire_errors=call.max_wire_errors)
+
+
+def web_app(config: Config, adapters: Sequence[ProviderAdapter]) -> web.Application:
     """Every route behind the guard middleware; ``app[SERVICES]`` is set by the caller."""
     app = web.Application(client_max_size=1 << 20, middlewares=guard.middlewares(config))
-    for routes in (twilio_routes, media_socket, api, internal, customers_api, dashboard,
-                   campaigns_api):
+    telephony_routes.setup(app, adapters, socket_limits(config))
+    for routes in (api, internal, customers_api, dashboard, campaigns_api):
         routes.setup(app)
     return app
 
@@ -92,23 +109,39 @@ def build_app(config: Config) -> web.Application:
     config = ensure_internal_token(config)
     if config.rasa.managed or not config.rasa.auth_token:
         config = ensure_rasa_tokens(config)
-    app = web_app(config)
-    app.cleanup_ctx.append(_services_ctx(config))
+    twilio = _twilio_adapter(config)
+    app = web_app(config, [twilio])
+    app.cleanup_ctx.append(_services_ctx(config, twilio))
     app.on_shutdown.append(_end_calls)
     return app
 
 
-def stream_tickets(config: Config) -> StreamTickets:
-    return StreamTickets(config.server.stream_token_ttl_s,
-                         capacity=max(100, 4 * config.server.max_calls))
+def call_policy(config: Config) -> CallPolicy:
+    a = config.answers
+    answers = {kind: AnswerTiming(getattr(a, f"{kind.value}_end_silence_ms"),
+                                  getattr(a, f"{kind.value}_complete_silence_ms"))
+               for kind in AnswerKind}
+    return CallPolicy(
+        barge_in_ms=config.call.barge_in_ms, barge_in_max_ms=config.call.barge_in_max_ms,
+        no_input_s=config.asr.no_input_ms / 1000, no_input_limit=config.call.no_input_limit,
+        max_call_s=config.call.max_call_s, callee_silence_s=config.call.callee_silence_ms / 1000,
+        digits_length=a.digits_length, inter_digit_s=a.inter_digit_ms / 1000,
+        early_opening=config.call.early_opening, answers=answers)
 
 
-def _call_control(config: Config, http: aiohttp.ClientSession) -> CallControl | None:
+def _twilio_adapter(config: Config) -> TwilioAdapter:
+    validator = None
+    if not config.twilio.insecure_skip_signature:
+        validator = TwilioSignatureValidator(config.twilio.auth_token, config.server.public_url)
+    return TwilioAdapter(public_url=config.server.public_url, validator=validator)
+
+
+def _twilio_control(config: Config, http: aiohttp.ClientSession) -> TwilioControl | None:
     twilio = config.twilio
     if not (twilio.account_sid and twilio.auth_token):
         log.warning("twilio.account_sid not set: agent transfers and outbound calls are off")
         return None
-    return TwilioRestClient(
+    rest = TwilioRestClient(
         http,
         TwilioCredentials.from_auth_token(twilio.account_sid, twilio.auth_token),
         base_url=twilio.api_base_url,
@@ -116,6 +149,7 @@ def _call_control(config: Config, http: aiohttp.ClientSession) -> CallControl | 
         transfer_options=TransferOptions(caller_id=twilio.caller_id or None,
                                          timeout_s=config.agents.dial_timeout_s),
     )
+    return TwilioControl(rest, config.server.public_url)
 
 
 async def _refusal_audio(tts: TtsService, prompts: PromptBook) -> dict[tuple[str, Language], Pcm]:
@@ -137,7 +171,8 @@ async def _recover_queue(queue: AgentQueue, customers: CustomerService) -> None:
         )
 
 
-def _services_ctx(config: Config) -> Callable[[web.Application], AsyncIterator[None]]:
+def _services_ctx(config: Config, twilio: TwilioAdapter
+                  ) -> Callable[[web.Application], AsyncIterator[None]]:
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         if config.twilio.insecure_skip_signature:
             log.warning("twilio.insecure_skip_signature is ON: provider signatures are NOT "
@@ -175,47 +210,54 @@ def _services_ctx(config: Config) -> Callable[[web.Application], AsyncIterator[N
             key = server_key(config)
             hasher = IdHasher(key)
             await customers.protect_ids(hasher)
-            identity = config.identity
-            verifier = IdentityVerifier(customer_store, hasher, IdPolicy(
-                identity.max_failures, identity.cooldown_s, identity.min_confidence))
             queue = AgentQueue(agent_store)
             await _recover_queue(queue, customers)
+            control = _twilio_control(config, http)
+            twilio.use_control(control)
+            adapters: list[ProviderAdapter] = [twilio]
             handoff = QueueHandoff(
-                queue, _call_control(config, http), store, customers, prompts,
+                queue, control, store, customers, prompts,
                 read_wav_8k(HOLD_MUSIC), max_wait_s=config.agents.max_wait_s,
                 transfer_timeout_s=config.agents.transfer_timeout_s,
             )
             metrics = Metrics()
-            factory = SessionFactory(
-                engine=engine, executor=executor, dialogue=bridge, speech=tts, store=store,
-                prompts=prompts, handoff=handoff,
-                policy=SessionPolicy(barge_in_ms=config.call.barge_in_ms,
-                                     no_input_limit=config.call.no_input_limit,
-                                     max_call_s=config.call.max_call_s),
+            identity = config.identity
+            verifier = IdentityVerifier(customer_store, hasher, IdPolicy(
+                identity.max_failures, identity.cooldown_s, identity.min_confidence),
+                calls=store, metrics=metrics)
+            parts = CallParts(store=store, verifier=verifier, handoff=handoff,
+                              prompts=prompts, metrics=metrics, clock=LoopClock())
+            factory = DriverFactory(
+                parts=parts, engine=engine, executor=executor, dialogue=bridge, speech=tts,
+                policy=call_policy(config),
                 endpoint=EndpointConfig(min_speech_ms=config.asr.min_speech_ms,
                                         end_silence_ms=config.asr.end_silence_ms,
                                         no_input_ms=config.asr.no_input_ms,
                                         max_utterance_ms=config.asr.max_utterance_ms),
-                vad_aggressiveness=config.asr.vad_aggressiveness, metrics=metrics,
-                identity=verifier,
+                vad_aggressiveness=config.asr.vad_aggressiveness,
             )
-            campaigns = await open_campaign_service(config, store, customer_store, http)
+            campaigns = await open_campaign_service(config, store, customer_store, control,
+                                                    config.twilio.caller_id)
             stack.push_async_callback(close_campaign_service, campaigns)
+            hub = CallHub(
+                admitter=Admitter(store, readiness, customers, config.call.default_language,
+                                  config.server.max_calls, config.server.public_url),
+                store=store, metrics=metrics, new_driver=factory, campaigns=campaigns,
+                prepare=(lambda call: PreparedCall(call, bridge, tts))
+                if config.call.prepare_greeting else None,
+                limits=media_limits(config),
+                start_timeout_s=config.server.stream_start_timeout_s,
+                ticket_ttl_s=config.server.stream_token_ttl_s,
+            )
             directory = AgentDirectory(agent_store)
             logins = LoginGuard(directory, agent_store, derive(key, "dashboard-browser"),
                                 Backoff(config.agents.login_backoff_base_s,
                                         config.agents.login_backoff_max_s))
-            validator = None
-            if not config.twilio.insecure_skip_signature:
-                validator = TwilioSignatureValidator(config.twilio.auth_token,
-                                                     config.server.public_url)
             services = Services(
-                config=config, store=store, codec=TwilioMediaCodec(), validator=validator,
-                readiness=readiness, prompts=prompts, prompt_audio=prompt_audio,
-                new_session=factory, metrics=metrics, customers=customers,
+                config=config, store=store, readiness=readiness, prompts=prompts,
+                prompt_audio=prompt_audio, calls=hub, metrics=metrics, customers=customers,
                 handoff=handoff, queue=queue, agents=directory, logins=logins,
-                campaigns=campaigns, tickets=stream_tickets(config),
-                media_gate=SocketGate(config.server.max_media_sockets),
+                campaigns=campaigns,
             )
             app[SERVICES] = services
             if supervisor is not None:
@@ -224,9 +266,12 @@ def _services_ctx(config: Config) -> Callable[[web.Application], AsyncIterator[N
             else:
                 poll = asyncio.create_task(readiness.poll_rasa())
                 stack.callback(poll.cancel)
-            if dialer_enabled(config):
+            for adapter in adapters:
+                await adapter.start(hub)
+                stack.push_async_callback(adapter.close)
+            if dialer_enabled(config, control):
                 await campaigns.start()
-            stack.push_async_callback(_hang_up_all, services)
+            stack.push_async_callback(hub.hang_up_all)
             yield
 
     return ctx
@@ -235,13 +280,5 @@ def _services_ctx(config: Config) -> Callable[[web.Application], AsyncIterator[N
 async def _end_calls(app: web.Application) -> None:
     """First step of a graceful stop (before sockets are closed): end every live call."""
     services = app.get(SERVICES)
-    if services is not None:
-        await _hang_up_all(services)
-
-
-async def _hang_up_all(services: Services) -> None:
-    sessions = list(services.active.values())
-    for session in sessions:
-        session.shutdown()
-    for session in sessions:
-        await session.wait_ended()
+    if services is not None and isinstance(services.calls, CallHub):
+        await services.calls.hang_up_all()

@@ -20,6 +20,9 @@ from ivr.core.types import Language
 from ivr.customers.settings import IdentityConfig
 
 ROOT = Path(__file__).resolve().parent.parent
+# Per-user cache shared by every clone (trained Rasa models; scripts/setup.py keeps the Rasa
+# virtualenv there too): $XDG_CACHE_HOME/ivr or ~/.cache/ivr, or server.cache_dir.
+USER_CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path("~/.cache").expanduser()) / "ivr"
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,7 @@ class ServerConfig:
     # The URL the telephony provider uses to reach this server; signatures are computed on it.
     public_url: str = "http://127.0.0.1:8080"
     data_dir: Path = ROOT / "var"
+    cache_dir: Path = USER_CACHE
     log_level: str = "INFO"
     # Calls accepted at once; beyond that a caller hears the apology and the call is refused.
     max_calls: int = 50
@@ -120,20 +124,52 @@ class TtsConfig:
 @dataclass(frozen=True)
 class CallConfig:
     default_language: Language = Language.ZH
-    # Caller speech this long during an interruptible prompt stops the prompt.
+    # Caller speech this long (with words recognized) during an interruptible prompt stops
+    # it; this long stops it even without words.
     barge_in_ms: int = 250
+    barge_in_max_ms: int = 700
     no_input_limit: int = 3
     max_call_s: int = 900
     inbound_queue_frames: int = 500
-    # Per-call bounds on the media socket: one text message, audio in one message, the audio
-    # rate (real time x slack, with a burst allowance after network stalls), messages per
-    # second, and malformed messages before the call is closed with a recorded error.
+    # Outbound: greet this long after the callee answers if they say nothing first.
+    callee_silence_ms: int = 1500
+    # Ask the dialogue for the greeting and synthesize it when the call is announced (voice
+    # webhook), before its media stream opens.
+    prepare_greeting: bool = True
+    # Play the opening sentence (audio/prompts.yaml `opening`) the moment the call is answered,
+    # while the dialogue prepares the rest of its first turn.
+    early_opening: bool = True
+    # Per-call bounds on the media stream: one message, audio in one message, the audio rate
+    # (real time x slack, with a burst allowance after network stalls), messages per second,
+    # and malformed messages before the call is closed with a recorded error.
     max_message_bytes: int = 16384
-    max_media_payload_bytes: int = 1600
+    max_frame_ms: int = 200
     media_rate_slack: float = 1.25
     media_burst_s: float = 5.0
     max_messages_per_s: float = 150.0
     max_wire_errors: int = 50
+
+
+@dataclass(frozen=True)
+class AnswersConfig:
+    """End of answer per question type. ``*_end_silence_ms``: the silence that ends an
+    answer; ``*_complete_silence_ms``: the (shorter) silence that ends it once what was heard
+    is already a whole answer (a grammar phrase, four digits, "没有了")."""
+
+    yes_no_end_silence_ms: int = 450
+    yes_no_complete_silence_ms: int = 160
+    rating_end_silence_ms: int = 450
+    rating_complete_silence_ms: int = 160
+    digits_end_silence_ms: int = 450
+    digits_complete_silence_ms: int = 160
+    open_end_silence_ms: int = 450
+    open_complete_silence_ms: int = 300
+    # Feedback, describing a problem: callers pause to think.
+    open_long_end_silence_ms: int = 1200
+    open_long_complete_silence_ms: int = 400
+    # Digits collected across pauses: a pause this long ends the answer; 0 alone then = agent.
+    inter_digit_ms: int = 3000
+    digits_length: int = 4
 
 
 @dataclass(frozen=True)
@@ -164,6 +200,7 @@ class Config:
     asr: AsrConfig = field(default_factory=AsrConfig)
     tts: TtsConfig = field(default_factory=TtsConfig)
     call: CallConfig = field(default_factory=CallConfig)
+    answers: AnswersConfig = field(default_factory=AnswersConfig)
     agents: AgentsConfig = field(default_factory=AgentsConfig)
     campaigns: CampaignsConfig = field(default_factory=CampaignsConfig)
     identity: IdentityConfig = field(default_factory=IdentityConfig)
@@ -233,10 +270,17 @@ def _section(cls: type[Any], name: str, raw: Mapping[str, Any], env: Mapping[str
     return cls(**values)
 
 
-def load_config(path: Path | None = None, env: Mapping[str, str] | None = None,
+def load_config(path: Path | None = None, env: Mapping[str, str] | None = None, *,
+                local_secrets: bool | None = None, generate_secrets: bool = False,
                 check: bool = True) -> Config:
     """Read the config file (``path`` or ``$IVR_CONFIG``) and the environment; validate
-    (``check=False``: only types, for commands that need a few paths and keys)."""
+    (``check=False``: only types, for commands that need a few paths and keys).
+
+    Secrets that neither names come from ``<server.data_dir>/secrets.toml`` (``ivr.secrets``;
+    ``generate_secrets`` creates the missing ones). That file is read by default only for the
+    process environment (``env`` omitted), so a test passing its own ``env`` is hermetic.
+    """
+    use_secrets = env is None if local_secrets is None else local_secrets
     env = os.environ if env is None else env
     if path is None and env.get("IVR_CONFIG"):
         path = Path(env["IVR_CONFIG"])
@@ -259,6 +303,10 @@ def load_config(path: Path | None = None, env: Mapping[str, str] | None = None,
         name: _section(hints[name], name, raw.get(name, {}), env, base) for name in sections
     }
     config = Config(**built)
+    if use_secrets or generate_secrets:
+        from ivr.secrets import apply_local_secrets
+
+        config = apply_local_secrets(config, raw, env, generate=generate_secrets)
     if check:
         validate(config)
     return config
@@ -276,15 +324,25 @@ def validate(config: Config) -> None:
         raise ConfigError(f"setting server.port: out of range (got {config.server.port})")
     if not config.twilio.insecure_skip_signature and not config.twilio.auth_token:
         raise ConfigError(
-            "setting twilio.auth_token: required to validate provider signatures "
-            "(set IVR_TWILIO_AUTH_TOKEN, or twilio.insecure_skip_signature=true for local "
-            "development only)"
+            "setting twilio.auth_token: required to validate provider signatures (set "
+            "IVR_TWILIO_AUTH_TOKEN to your Twilio auth token, or start `make run` / `ivr serve` "
+            f"once: local mode generates one into {config.server.data_dir / 'secrets.toml'})"
         )
     if not 0 <= config.asr.vad_aggressiveness <= 3:
         raise ConfigError("setting asr.vad_aggressiveness: must be 0..3")
     for name in ("min_speech_ms", "end_silence_ms", "no_input_ms", "max_utterance_ms"):
         if getattr(config.asr, name) <= 0:
             raise ConfigError(f"setting asr.{name}: must be positive")
+    answers = config.answers
+    for kind in ("yes_no", "rating", "digits", "open", "open_long"):
+        end = getattr(answers, f"{kind}_end_silence_ms")
+        short = getattr(answers, f"{kind}_complete_silence_ms")
+        if not 0 < short <= end:
+            raise ConfigError(f"setting answers.{kind}_complete_silence_ms: must be positive "
+                              f"and at most answers.{kind}_end_silence_ms")
+    if answers.inter_digit_ms <= 0 or answers.digits_length < 1:
+        raise ConfigError("setting answers.inter_digit_ms / answers.digits_length: must be "
+                          "positive")
     if config.asr.threads < 1 or config.tts.workers < 1:
         raise ConfigError("setting asr.threads / tts.workers: must be at least 1")
     if config.agents.max_wait_s <= 0 or config.agents.transfer_timeout_s <= 0:
@@ -306,7 +364,7 @@ def _validate_security(config: Config) -> None:
     for name in ("max_media_sockets", "stream_token_ttl_s", "stream_start_timeout_s"):
         if getattr(server, name) <= 0:
             raise ConfigError(f"setting server.{name}: must be positive")
-    for name in ("max_message_bytes", "max_media_payload_bytes", "media_burst_s",
+    for name in ("max_message_bytes", "max_frame_ms", "media_burst_s",
                  "max_messages_per_s", "max_wire_errors"):
         if getattr(call, name) <= 0:
             raise ConfigError(f"setting call.{name}: must be positive")

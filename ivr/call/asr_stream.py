@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 from concurrent.futures import Executor
 
 from ivr.asr.async_stream import AsyncRecognizer
@@ -19,8 +20,10 @@ MAX_EARLY_BYTES = 4 * 32_000  # audio held while the recognizer opens (4 s at 16
 
 class CallerAsr:
     def __init__(self, engine: AsrEngine, executor: Executor, lang: Language,
-                 expect: Expectation, metrics: Metrics) -> None:
+                 expect: Expectation, metrics: Metrics,
+                 on_partial: Callable[[str], None] | None = None) -> None:
         self._executor = executor
+        self._partial_cb = on_partial
         self._early: list[bytes] = []
         self._early_bytes = 0
         self._rec: AsyncRecognizer | None = None
@@ -47,7 +50,10 @@ class CallerAsr:
         self._early_bytes = 0
 
     def _on_partial(self, result: AsrResult) -> None:
+        changed = result.text != self._partial
         self._partial = result.text
+        if changed and self._partial_cb is not None:
+            self._partial_cb(result.text)
 
     @property
     def partial(self) -> str:

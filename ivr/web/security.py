@@ -1,4 +1,5 @@
-"""Provider signature checks and the API access rule (bearer token or supervisor session).
+"""The API access rule (bearer token or supervisor session); provider signatures are checked
+by each provider adapter.
 
 No client is trusted for its network position: ``/api/*`` and ``/metrics`` need
 ``Authorization: Bearer <server.api_token>`` or the dashboard session of a supervisor (with the
@@ -9,12 +10,9 @@ from __future__ import annotations
 
 import hmac
 import logging
-from collections.abc import Mapping
 
 from aiohttp import web
 
-from ivr.core.errors import SignatureError
-from ivr.telephony.twilio_signature import SIGNATURE_HEADER
 from ivr.web.services import Services
 
 log = logging.getLogger(__name__)
@@ -22,31 +20,6 @@ log = logging.getLogger(__name__)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 API_CLIENT = web.RequestKey("api_client", str)  # who passed the API rule: "token" / "agent:<id>"
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="ivr"'}
-
-
-def check_webhook(services: Services, request: web.Request, form: Mapping[str, str]) -> None:
-    """403 unless the request carries a valid provider signature (or checks are off by config)."""
-    if services.validator is None:
-        return
-    try:
-        services.validator.validate_webhook(
-            request.raw_path, form, request.headers.get(SIGNATURE_HEADER)
-        )
-    except SignatureError as exc:
-        log.warning("rejected webhook %s from %s: %s", request.path, request.remote, exc)
-        raise web.HTTPForbidden(text="invalid signature\n") from exc
-
-
-def check_websocket(services: Services, request: web.Request) -> None:
-    if services.validator is None:
-        return
-    try:
-        services.validator.validate_websocket(
-            request.raw_path, request.headers.get(SIGNATURE_HEADER)
-        )
-    except SignatureError as exc:
-        log.warning("rejected media socket from %s: %s", request.remote, exc)
-        raise web.HTTPForbidden(text="invalid signature\n") from exc
 
 
 def _unauthorized(message: str) -> web.HTTPUnauthorized:

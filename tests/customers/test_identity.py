@@ -9,18 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from ivr.customers.identity import (
-    IdOutcome,
-    IdPolicy,
-    IdVerdict,
-    decide,
-    id_answer,
-    spoken_id,
-    well_formed,
-)
+from ivr.call.id_check import IdentityVerifier
+from ivr.call.model import CallContext
+from ivr.core.types import Language
+from ivr.customers.identity import IdOutcome, IdPolicy, IdVerdict, decide, well_formed
 from ivr.customers.model import IdLock
 from ivr.customers.service import CustomerService
-from ivr.customers.verifier import CallIdentity, IdentityVerifier
 from ivr.store.customers import SqliteCustomerStore
 from tests.customers.customer_samples import HASHER, NOW, customer
 
@@ -54,25 +48,7 @@ def test_verdict_message_carries_no_digits() -> None:
         '/id_result{"result":"mismatch","attempts_left":1}'
 
 
-@pytest.mark.parametrize(("text", "digits"), [
-    ("一 二 三 四", "1234"), ("幺两三四", "1234"), ("零 〇 九 八", "0098"),
-    ("1 2 3 4", "1234"), ("１２３４", "1234"), ("one two three four", "1234"),
-    ("four five six ex", "456X"), ("四 五 六 叉", "456X"), ("7 8 9 X", "789X"),
-    ("double five one two", "5512"), ("oh one two three", "0123"),
-    ("我的是 五 六 七 八", "5678"), ("转人工", ""), ("", ""), ("oh", ""), ("x", ""),
-    ("[unk] 一 二", "12"),
-])
-def test_spoken_id(text: str, digits: str) -> None:
-    assert spoken_id(text) == digits
-
-
-def test_id_answer_keypad_speech_and_other_turns() -> None:
-    assert id_answer('/inform_digits{"digits": "123X"}', "") == "123X"
-    assert id_answer("/request_agent", "") is None
-    assert id_answer("/nlu_fallback", "") is None
-    assert id_answer("/repeat", "") is None
-    assert id_answer("一 二 三 四", "一 二 三 四") == "1234"
-    assert id_answer("转人工", "转人工") is None
+def test_well_formed() -> None:
     assert well_formed("123X") and well_formed("0000")
     assert not well_formed("12X4") and not well_formed("123") and not well_formed("12345")
 
@@ -93,47 +69,55 @@ async def store(tmp_path: Path) -> AsyncIterator[SqliteCustomerStore]:
         yield opened
 
 
+def call(customer_id: str | None = "c-001", call_id: str = "CA1") -> CallContext:
+    return CallContext(call_id, Language.ZH, customer_id)
+
+
 async def test_verifier_compares_the_keyed_hash(store: SqliteCustomerStore) -> None:
     verifier = IdentityVerifier(store, HASHER, POLICY, clock=Clock())
-    assert (await verifier.verify("c-001", "123X")) == IdVerdict(IdOutcome.VERIFIED, 2)
-    assert (await verifier.verify("c-001", "１２３ｘ")).outcome is IdOutcome.VERIFIED  # type: ignore[union-attr]
-    assert (await verifier.verify("c-001", "1234")).outcome is IdOutcome.MISMATCH  # type: ignore[union-attr]
-    assert await verifier.verify("nobody", "1234") is None
-    assert (await verifier.verify("c-none", "0000")).outcome is IdOutcome.MISMATCH  # type: ignore[union-attr]
+    assert await verifier.check(call(), "123X", None) == IdVerdict(IdOutcome.VERIFIED, 2)
+    assert (await verifier.check(call(), "123x", None)).outcome is IdOutcome.VERIFIED
+    assert (await verifier.check(call(), "1234", None)).outcome is IdOutcome.MISMATCH
+    assert (await verifier.check(call("c-none"), "0000", None)).outcome is IdOutcome.MISMATCH
+
+
+async def test_the_dialogue_gets_only_the_outcome(store: SqliteCustomerStore) -> None:
+    verifier = IdentityVerifier(store, HASHER, POLICY, clock=Clock())
+    outcome = await verifier.verify(call(), "123X", None)
+    assert outcome.message == '/id_result{"result":"verified","attempts_left":2}'
+    assert outcome.verified is True and "123" not in outcome.message
+    wrong = await verifier.verify(call(), "0000", 0.9)
+    assert wrong.verified is False and "0000" not in wrong.message
 
 
 async def test_a_new_call_does_not_reset_the_count(store: SqliteCustomerStore) -> None:
     """Before: failures were counted per call, so hanging up and calling again reset them."""
     verifier = IdentityVerifier(store, HASHER, POLICY, clock=Clock())
-    first_call = CallIdentity(verifier, "c-001")
-    assert (await first_call.check("一 二 三 四", "speech", 0.9)).outcome is IdOutcome.MISMATCH  # type: ignore[union-attr]
-    second_call = CallIdentity(verifier, "c-001")
-    verdict = await second_call.check('/inform_digits{"digits":"0000"}', "dtmf", None)
-    assert verdict is not None and verdict.outcome is IdOutcome.LOCKED and verdict.newly_locked
-    third_call = CallIdentity(verifier, "c-001")
-    right = await third_call.check('/inform_digits{"digits":"123X"}', "dtmf", None)
-    assert right is not None and right.outcome is IdOutcome.LOCKED  # the right answer too
+    first = await verifier.check(call(call_id="CA1"), "1234", 0.9)
+    assert first.outcome is IdOutcome.MISMATCH
+    second = await verifier.check(call(call_id="CA2"), "0000", None)
+    assert second.outcome is IdOutcome.LOCKED and second.newly_locked
+    right = await verifier.check(call(call_id="CA3"), "123X", None)
+    assert right.outcome is IdOutcome.LOCKED  # the right answer too
 
 
 async def test_unclear_answers_are_asked_again_without_counting(
         store: SqliteCustomerStore) -> None:
     verifier = IdentityVerifier(store, HASHER, POLICY, clock=Clock())
-    call = CallIdentity(verifier, "c-001")
-    for message, source, confidence in (("一 二 三 四", "speech", 0.3),
-                                        ("一 二 三", "speech", 0.9),
-                                        ('/inform_digits{"digits":"12"}', "dtmf", None)):
-        verdict = await call.check(message, source, confidence)
+    for digits, confidence in (("1234", 0.3), ("123", 0.9), ("12", None), ("12X4", None)):
+        verdict = await verifier.check(call(), digits, confidence)
         assert verdict == IdVerdict(IdOutcome.INCOMPLETE, 2)
     assert await store.id_lock("c-001") == IdLock()
-    assert await call.check("转人工", "speech", 0.9) is None
-    assert (await call.check("一 二 三 叉", "speech", 0.9)).outcome is IdOutcome.VERIFIED  # type: ignore[union-attr]
+    assert (await verifier.check(call(), "123X", 0.9)).outcome is IdOutcome.VERIFIED
 
 
 async def test_caller_without_a_record_is_limited_per_call(store: SqliteCustomerStore) -> None:
     verifier = IdentityVerifier(store, HASHER, POLICY, clock=Clock())
-    call = CallIdentity(verifier, None)
-    assert (await call.check("一 二 三 四", "speech", 0.9)).outcome is IdOutcome.MISMATCH  # type: ignore[union-attr]
-    assert (await call.check("一 二 三 四", "speech", 0.9)).outcome is IdOutcome.LOCKED  # type: ignore[union-attr]
+    unknown = call(None, "CA9")
+    assert (await verifier.check(unknown, "1234", 0.9)).outcome is IdOutcome.MISMATCH
+    assert (await verifier.check(unknown, "1234", 0.9)).outcome is IdOutcome.LOCKED
+    other = await verifier.check(call(None, "CA10"), "1234", 0.9)
+    assert other.outcome is IdOutcome.MISMATCH
 
 
 async def test_plain_digits_from_an_older_version_are_hashed(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 
 import aiohttp
 
-from ivr.telephony.twilio_signature import SIGNATURE_HEADER, sign
+from ivr.telephony.twilio.signature import SIGNATURE_HEADER, sign
 from tests.security.harness import AUTH_TOKEN, Harness
 
 FORM_TYPE = {"Content-Type": "application/x-www-form-urlencoded"}
