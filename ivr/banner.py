@@ -89,7 +89,8 @@ def setup_lines(config: Config) -> list[str]:
         lines.append("Twilio: twilio.account_sid not set: outbound campaigns and transfers to "
                      "human agents are off (set IVR_TWILIO_ACCOUNT_SID and twilio.caller_id).")
     if src["server.api_token"] is Source.EMPTY:
-        lines.append("server.api_token is set empty: /api/* answers loopback clients only.")
+        lines.append("server.api_token is set empty: /api/* and /metrics answer only a "
+                     "supervisor's dashboard session (no client is trusted for its address).")
     return lines
 
 

@@ -8,7 +8,7 @@ import os
 import tomllib
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,10 +49,9 @@ class ServerConfig:
     # A media socket that has not sent a valid `start` by then is closed.
     stream_start_timeout_s: float = 10.0
     # The server's own secret: keys the hash of stored ID digits and signs dashboard device
-    # cookies. Empty: read from secret_key_file (default <data_dir>/secrets/server.key), created
-    # at random (mode 0600) on first use. Changing it invalidates the stored ID hashes.
+    # cookies ("hex:..." gives raw key bytes in hex). Unset: generated into
+    # <data_dir>/secrets.toml like the other secrets. Changing it invalidates the stored ID hashes.
     secret_key: str = ""
-    secret_key_file: Path | None = None
     # Reverse proxies (comma-separated IP addresses) whose X-Forwarded-For names the client.
     trusted_proxies: str = ""
     # Shared secret for /internal/* (the action server's X-IVR-Internal-Token header).
@@ -209,9 +208,6 @@ class Config:
     def model_dir(self, lang: Language) -> Path:
         return self.asr.zh_model if lang is Language.ZH else self.asr.en_model
 
-    def secret_key_file(self) -> Path:
-        return self.server.secret_key_file or self.server.data_dir / "secrets" / "server.key"
-
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
@@ -271,14 +267,16 @@ def _section(cls: type[Any], name: str, raw: Mapping[str, Any], env: Mapping[str
 
 
 def load_config(path: Path | None = None, env: Mapping[str, str] | None = None, *,
-                local_secrets: bool | None = None, generate_secrets: bool = False,
+                local_secrets: bool | None = None,
+                generate_secrets: bool | Collection[str] = False,
                 check: bool = True) -> Config:
     """Read the config file (``path`` or ``$IVR_CONFIG``) and the environment; validate
     (``check=False``: only types, for commands that need a few paths and keys).
 
     Secrets that neither names come from ``<server.data_dir>/secrets.toml`` (``ivr.secrets``;
-    ``generate_secrets`` creates the missing ones). That file is read by default only for the
-    process environment (``env`` omitted), so a test passing its own ``env`` is hermetic.
+    ``generate_secrets`` creates the missing ones: all, or those named). That file is read by
+    default only for the process environment (``env`` omitted), so a test passing its own
+    ``env`` is hermetic.
     """
     use_secrets = env is None if local_secrets is None else local_secrets
     env = os.environ if env is None else env

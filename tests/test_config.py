@@ -269,8 +269,6 @@ def test_security_bounds_are_validated(env: dict[str, str], setting: str) -> Non
     assert setting in str(err.value)
 
 
-def test_secret_key_file_defaults_to_the_data_dir(tmp_path: Path) -> None:
-    config = load_config(None, {**OK_ENV, "IVR_SERVER_DATA_DIR": str(tmp_path)})
-    assert config.secret_key_file() == tmp_path / "secrets" / "server.key"
+def test_unchecked_config_skips_validation(tmp_path: Path) -> None:
     unchecked = load_config(None, {"IVR_SERVER_DATA_DIR": str(tmp_path)}, check=False)
     assert unchecked.twilio.auth_token == ""  # no validation: e.g. for `ivr customers import`

@@ -26,8 +26,9 @@ def test_first_start_generates_every_secret_privately(tmp_path: Path) -> None:
     assert config.twilio.auth_token == stored["twilio.auth_token"]
     assert config.server.api_token == stored["server.api_token"]
     assert config.server.internal_token == stored["server.internal_token"]
+    assert config.server.secret_key == stored["server.secret_key"]
     assert len({config.twilio.auth_token, config.server.api_token,
-                config.server.internal_token}) == 3
+                config.server.internal_token, config.server.secret_key}) == 4
     assert all(len(v) >= 40 for v in stored.values())
 
 
@@ -47,7 +48,8 @@ def test_explicit_settings_win_and_are_not_written(tmp_path: Path) -> None:
     config = load_config(config_file, env, local_secrets=True, generate_secrets=True)
     assert config.twilio.auth_token == "from-env"
     assert config.server.api_token == "from-file"
-    assert set(read_secrets(secrets_path(tmp_path))) == {"server.internal_token"}
+    assert set(read_secrets(secrets_path(tmp_path))) == {"server.internal_token",
+                                                          "server.secret_key"}
 
 
 def test_explicitly_empty_setting_stays_empty(tmp_path: Path) -> None:

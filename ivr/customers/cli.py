@@ -33,13 +33,15 @@ def _prepared_db(args: argparse.Namespace) -> Path:
 
 
 def _hasher(args: argparse.Namespace) -> IdHasher:
-    """The same server key ``ivr serve`` uses (``server.secret_key`` or its key file)."""
+    """The same server key ``ivr serve`` uses (``server.secret_key``: set, or generated into
+    the secrets file by whichever command needs it first)."""
     from ivr.config import load_config
     from ivr.server_key import server_key
 
     config_file = getattr(args, "config", None)
-    return IdHasher(server_key(load_config(Path(config_file) if config_file else None,
-                                           check=False)))
+    config = load_config(Path(config_file) if config_file else None, check=False,
+                         generate_secrets={"server.secret_key"})
+    return IdHasher(server_key(config))
 
 
 def cmd_import(args: argparse.Namespace) -> int:
