@@ -60,6 +60,8 @@ async def followup_done(request: web.Request) -> web.StreamResponse:
         task_id = int(request.match_info["id"])
     except ValueError:
         raise ApiError(404, "not_found", "no such follow-up") from None
+    if not 0 < task_id < 2**63:  # beyond SQLite's integers: no such row either
+        raise ApiError(404, "not_found", "no such follow-up")
     body = await read_object(request, frozenset({"owner"}))
     owner = body.get("owner")
     if owner is not None and (not isinstance(owner, str) or not 0 < len(owner) <= 64):

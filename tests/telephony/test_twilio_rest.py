@@ -110,6 +110,17 @@ async def test_transfer_updates_live_call_with_dial_twiml(
     assert fake.calls[call_sid].status == "in-progress"
 
 
+async def test_transfer_to_a_phone_logs_the_number_masked(
+    fake: FakeTwilioRest, session: aiohttp.ClientSession, caplog: pytest.LogCaptureFixture
+) -> None:
+    call_sid = fake.add_call()
+    with caplog.at_level(logging.DEBUG):
+        await _client(fake, session).transfer(call_sid, TransferTarget(TransferKind.PHONE, TO))
+    assert "<Number>" + TO in fake.calls[call_sid].twiml[-1]  # Twilio still gets the number
+    assert call_sid in caplog.text and "4567" in caplog.text
+    assert TO not in caplog.text and TO[1:] not in caplog.text
+
+
 async def test_hangup_sets_status_completed(
     fake: FakeTwilioRest, session: aiohttp.ClientSession
 ) -> None:
