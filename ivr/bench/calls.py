@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import platform
 import time
 from collections.abc import AsyncIterator
@@ -81,6 +82,8 @@ async def run_call_bench(args: argparse.Namespace, config: Config) -> int:
     script = load_script(Path(args.script) if args.script else DEFAULT_SCRIPT)
     async with _server(args, config) as (url, pid):
         options = options_from_config(config, url)
+        if args.serve:  # the private server's public URL is its own address
+            options = dataclasses.replace(options, public_url=url)
         base = options.base_url.rstrip("/")
         headers = {"Authorization": f"Bearer {options.api_token}"} if options.api_token else {}
         before = await server_state(base, headers)
