@@ -17,6 +17,7 @@ from typing import Any
 import psutil
 
 from ivr.bench.serve import served
+from ivr.bench.stages import stage_summary
 from ivr.bench.stats import ResourceMonitor, server_state, spread, write_results
 from ivr.config import ROOT, Config
 from ivr.sim.cli import options_from_config
@@ -63,6 +64,7 @@ def summarize(results: list[SimResult], wall_s: float, calls: int) -> dict[str, 
         "turn_latency_ms": {"all": spread(every), "closed": spread(closed),
                             **{kind: spread(v) for kind, v in sorted(by_kind.items())}},
         "turns_not_classified": unmatched,
+        "server_stages_ms": stage_summary([r.record for r in results if r.record]),
         "phone_frames_sent": sum(r.frames_sent for r in results),
         "phone_frames_late": sum(r.frames_late for r in results),
         "wall_s": round(wall_s, 1),
