@@ -64,11 +64,18 @@ def summarize(results: list[SimResult], wall_s: float, calls: int) -> dict[str, 
         "turn_latency_ms": {"all": spread(every), "closed": spread(closed),
                             **{kind: spread(v) for kind, v in sorted(by_kind.items())}},
         "turns_not_classified": unmatched,
-        "server_stages_ms": stage_summary([r.record for r in results if r.record]),
         "phone_frames_sent": sum(r.frames_sent for r in results),
         "phone_frames_late": sum(r.frames_late for r in results),
         "wall_s": round(wall_s, 1),
+        "server_stages_ms": stage_summary([r.record for r in results if r.record]),
     }
+
+
+async def _staggered(sim: PhoneSimulator, script: CallScript, index: int,
+                     args: argparse.Namespace) -> SimResult:
+    """Call ``index`` starts ``index`` steps into the ``--stagger-s`` window."""
+    await asyncio.sleep(index * args.stagger_s / max(1, args.calls))
+    return await sim.call(script)
 
 
 @contextlib.asynccontextmanager
@@ -82,51 +89,33 @@ async def _server(args: argparse.Namespace, config: Config) -> AsyncIterator[tup
 
 async def run_call_bench(args: argparse.Namespace, config: Config) -> int:
     script = load_script(Path(args.script) if args.script else DEFAULT_SCRIPT)
+    solo: list[SimResult] = []  # the warm-up calls, alone: a turn's uncontended cost
     async with _server(args, config) as (url, pid):
-        summary = await measure(args, config, script, url, pid)
-    if summary is None:
-        return 2
-    write_results(args.out, summary)
-    return 0 if summary["calls_completed"] == summary["calls"] else 1
-
-
-async def _staggered(sim: PhoneSimulator, script: CallScript, index: int,
-                     delay_s: float) -> SimResult:
-    await asyncio.sleep(index * delay_s)
-    return await sim.call(script)
-
-
-async def measure(args: argparse.Namespace, config: Config, script: CallScript, url: str,
-                  pid: int) -> dict[str, Any] | None:
-    """One benchmark against a running server (None when it is not ready). The warm-up calls
-    run alone: their stages are the uncontended cost of a turn."""
-    options = options_from_config(config, url)
-    if args.serve:  # the private server's public URL is its own address
-        options = dataclasses.replace(options, public_url=url)
-    base = options.base_url.rstrip("/")
-    headers = {"Authorization": f"Bearer {options.api_token}"} if options.api_token else {}
-    before = await server_state(base, headers)
-    if not before.get("ready"):
-        print(f"server not ready: {before.get('reason')}")
-        return None
-    sim = PhoneSimulator(options)
-    solo: list[SimResult] = []
-    for _ in range(args.warmup):  # the first calls after a start pay for lazy loading
-        solo.append(await sim.call(script))
-    before = await server_state(base, headers)
-    pid = pid or int(before.get("pid") or 0)
-    monitor = ResourceMonitor(pid) if pid else None
-    if monitor is not None:
-        monitor.start()
-    results: list[SimResult] = []
-    step = args.stagger_s / args.calls if args.calls else 0.0
-    started = time.monotonic()
-    for _ in range(args.rounds):
-        results += await asyncio.gather(*(_staggered(sim, script, i, step)
-                                          for i in range(args.calls)))
-    wall = time.monotonic() - started
-    resources = await monitor.stop() if monitor is not None else None
-    after = await server_state(base, headers)
+        options = options_from_config(config, url)
+        if args.serve:  # the private server's public URL is its own address
+            options = dataclasses.replace(options, public_url=url)
+        base = options.base_url.rstrip("/")
+        headers = {"Authorization": f"Bearer {options.api_token}"} if options.api_token else {}
+        before = await server_state(base, headers)
+        if not before.get("ready"):
+            print(f"server not ready: {before.get('reason')}")
+            return 2
+        sim = PhoneSimulator(options)
+        for _ in range(args.warmup):  # the first calls after a start pay for lazy loading
+            solo.append(await sim.call(script))
+        before = await server_state(base, headers)
+        pid = pid or int(before.get("pid") or 0)
+        monitor = ResourceMonitor(pid) if pid else None
+        if monitor is not None:
+            monitor.start()
+        results: list[SimResult] = []
+        started = time.monotonic()
+        for _ in range(args.rounds):
+            results += await asyncio.gather(*(_staggered(sim, script, i, args)
+                                              for i in range(args.calls)))
+        wall = time.monotonic() - started
+        resources = await monitor.stop() if monitor is not None else None
+        after = await server_state(base, headers)
     m0, m1 = before["metrics"], after["metrics"]
 
     def delta(name: str) -> float:
@@ -136,9 +125,7 @@ async def measure(args: argparse.Namespace, config: Config, script: CallScript, 
     summary = summarize(results, wall, args.calls * args.rounds)
     summary.update(
         provider=args.provider, concurrent_calls=args.calls, rounds=args.rounds,
-        stagger_s=args.stagger_s, warmup_calls=args.warmup,
-        warmup_server_stages_ms=stage_summary([r.record for r in solo if r.record]),
-        script=str(script.path),
+        warmup_calls=args.warmup, script=str(script.path),
         asr_rtf=round(delta("asr_decode_seconds_total") / audio_s, 4) if audio_s else None,
         server_playback_frames=int(delta("playback_frames_total")),
         server_playback_frames_late=int(delta("playback_frames_late_total")),
@@ -148,4 +135,7 @@ async def measure(args: argparse.Namespace, config: Config, script: CallScript, 
                  "platform": platform.platform()},
         at=datetime.now(UTC).isoformat(timespec="seconds"),
     )
-    return summary
+    summary.update(stagger_s=args.stagger_s,
+                   warmup_server_stages_ms=stage_summary([r.record for r in solo if r.record]))
+    write_results(args.out, summary)
+    return 0 if summary["calls_completed"] == summary["calls"] else 1
