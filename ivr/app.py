@@ -64,6 +64,7 @@ from ivr.web import (
     internal,
     telephony_routes,
 )
+from ivr.web.access import ACCESS
 from ivr.web.internal import ensure_internal_token
 from ivr.web.keys import SERVICES
 from ivr.web.services import Services
@@ -98,7 +99,9 @@ def media_limits(config: Config) -> MediaLimits:
 
 def web_app(config: Config, adapters: Sequence[ProviderAdapter]) -> web.Application:
     """Every route behind the guard middleware; ``app[SERVICES]`` is set by the caller."""
-    app = web.Application(client_max_size=1 << 20, middlewares=guard.middlewares(config))
+    table = telephony_routes.access_table(adapters)
+    app = web.Application(client_max_size=1 << 20, middlewares=guard.middlewares(config, table))
+    app[ACCESS] = table
     telephony_routes.setup(app, adapters, socket_limits(config))
     for routes in (api, internal, customers_api, dashboard, campaigns_api):
         routes.setup(app)

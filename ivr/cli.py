@@ -135,6 +135,9 @@ def build_parser() -> argparse.ArgumentParser:
                                          "results file")
     bench.add_argument("--calls", type=int, default=10)
     bench.add_argument("--rounds", type=int, default=1)
+    bench.add_argument("--stagger-s", type=float, default=0.0,
+                       help="spread the calls' starts over this many seconds (default 0: all "
+                            "at once, every turn of every call at the same moment)")
     bench.add_argument("--warmup", type=int, default=1,
                        help="calls placed one by one before measuring (default 1)")
     bench.add_argument("--url", help="server base URL (default: server.public_url)")

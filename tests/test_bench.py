@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ivr.bench.calls import summarize, turn_latencies
+from ivr.bench.stages import reply_stages, stage_summary
 from ivr.bench.stats import pct, spread
 from ivr.sim.phone import SimResult, TurnTiming
 
@@ -43,3 +44,21 @@ def test_percentiles() -> None:
     assert pct([], 0.5) is None
     assert pct([1.0, 2.0, 3.0, 4.0, 5.0], 0.5) == 3.0
     assert spread([5.0, 1.0])["max"] == 5.0
+
+
+def test_stages_of_a_reply_come_from_the_record() -> None:
+    record = {"turns": [
+        {"role": "bot", "source": "dialogue", "latency_ms": None},
+        {"role": "caller", "source": "speech", "expectation": "digits", "asr_ms": 40.0},
+        {"role": "bot", "source": "dialogue", "dialogue_ms": 120.0, "tts_ms": 60.0,
+         "latency_ms": 420.0},
+        {"role": "caller", "source": "dtmf", "expectation": "yes_no"},
+        {"role": "bot", "source": "dialogue", "dialogue_ms": 90.0, "latency_ms": None},
+        {"role": "caller", "source": "speech", "expectation": "yes_no", "asr_ms": 30.0},
+    ]}
+    stages = reply_stages(record)
+    assert stages == [("digits", {"asr_ms": 40.0, "dialogue_ms": 120.0, "tts_ms": 60.0,
+                                  "latency_ms": 420.0, "endpoint_and_other_ms": 200.0})]
+    summary = stage_summary([record, record])
+    assert summary["digits"]["endpoint_and_other_ms"]["p50"] == 200.0
+    assert summary["all"]["latency_ms"]["n"] == 2

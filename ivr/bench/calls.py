@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import platform
 import time
 from collections.abc import AsyncIterator
@@ -16,11 +17,12 @@ from typing import Any
 import psutil
 
 from ivr.bench.serve import served
+from ivr.bench.stages import stage_summary
 from ivr.bench.stats import ResourceMonitor, server_state, spread, write_results
 from ivr.config import ROOT, Config
 from ivr.sim.cli import options_from_config
 from ivr.sim.phone import PhoneSimulator, SimResult
-from ivr.sim.script import load_script
+from ivr.sim.script import CallScript, load_script
 
 DEFAULT_SCRIPT = ROOT / "audio" / "fixtures" / "zh" / "happy_path" / "script.yaml"
 CLOSED = frozenset({"yes_no", "digits", "rating"})
@@ -65,7 +67,15 @@ def summarize(results: list[SimResult], wall_s: float, calls: int) -> dict[str, 
         "phone_frames_sent": sum(r.frames_sent for r in results),
         "phone_frames_late": sum(r.frames_late for r in results),
         "wall_s": round(wall_s, 1),
+        "server_stages_ms": stage_summary([r.record for r in results if r.record]),
     }
+
+
+async def _staggered(sim: PhoneSimulator, script: CallScript, index: int,
+                     args: argparse.Namespace) -> SimResult:
+    """Call ``index`` starts ``index`` steps into the ``--stagger-s`` window."""
+    await asyncio.sleep(index * args.stagger_s / max(1, args.calls))
+    return await sim.call(script)
 
 
 @contextlib.asynccontextmanager
@@ -79,8 +89,11 @@ async def _server(args: argparse.Namespace, config: Config) -> AsyncIterator[tup
 
 async def run_call_bench(args: argparse.Namespace, config: Config) -> int:
     script = load_script(Path(args.script) if args.script else DEFAULT_SCRIPT)
+    solo: list[SimResult] = []  # the warm-up calls, alone: a turn's uncontended cost
     async with _server(args, config) as (url, pid):
         options = options_from_config(config, url)
+        if args.serve:  # the private server's public URL is its own address
+            options = dataclasses.replace(options, public_url=url)
         base = options.base_url.rstrip("/")
         headers = {"Authorization": f"Bearer {options.api_token}"} if options.api_token else {}
         before = await server_state(base, headers)
@@ -89,7 +102,7 @@ async def run_call_bench(args: argparse.Namespace, config: Config) -> int:
             return 2
         sim = PhoneSimulator(options)
         for _ in range(args.warmup):  # the first calls after a start pay for lazy loading
-            await sim.call(script, record=False)
+            solo.append(await sim.call(script))
         before = await server_state(base, headers)
         pid = pid or int(before.get("pid") or 0)
         monitor = ResourceMonitor(pid) if pid else None
@@ -98,7 +111,8 @@ async def run_call_bench(args: argparse.Namespace, config: Config) -> int:
         results: list[SimResult] = []
         started = time.monotonic()
         for _ in range(args.rounds):
-            results += await asyncio.gather(*(sim.call(script) for _ in range(args.calls)))
+            results += await asyncio.gather(*(_staggered(sim, script, i, args)
+                                              for i in range(args.calls)))
         wall = time.monotonic() - started
         resources = await monitor.stop() if monitor is not None else None
         after = await server_state(base, headers)
@@ -121,5 +135,7 @@ async def run_call_bench(args: argparse.Namespace, config: Config) -> int:
                  "platform": platform.platform()},
         at=datetime.now(UTC).isoformat(timespec="seconds"),
     )
+    summary.update(stagger_s=args.stagger_s,
+                   warmup_server_stages_ms=stage_summary([r.record for r in solo if r.record]))
     write_results(args.out, summary)
     return 0 if summary["calls_completed"] == summary["calls"] else 1

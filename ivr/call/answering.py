@@ -15,7 +15,7 @@ from ivr.call.policy import AnswerKind, CallPolicy
 from ivr.call.prompts import PromptBook, SystemPrompt
 from ivr.core.types import CallOutcome, Expectation, Language, Priority
 from ivr.customers.identity import MASKED
-from ivr.dialogue.keypad import AGENT, REPEAT, KeypadMapper
+from ivr.dialogue.keypad import AGENT, REPEAT, key_message
 from ivr.dialogue.turns import Handoff, Utterance
 from ivr.store.records import Counter, Role, TurnSource
 
@@ -42,7 +42,6 @@ class Answering:
         self.no_input = 0
         self._short_end = False
         self._digits = DigitsCollector(policy.digits_length)
-        self._keypad = KeypadMapper(policy.digits_length)
         self._deferred: CallerTurn | None = None  # keyed while the bot could not listen
         self._deferred_message = ""
 
@@ -133,7 +132,7 @@ class Answering:
         if self.kind is AnswerKind.DIGITS:
             self._digits_status(self._digits.key(digit), None)
             return
-        message = self._keypad.press(digit, self.expect)
+        message = key_message(digit, self.expect)
         if message is None:
             if self.state is State.LISTENING and not self.utterance_open:
                 self.emit(c.StartTimer(Timer.NO_INPUT, self.policy.no_input_s))
@@ -208,7 +207,6 @@ class Answering:
         self.state = State.THINKING
         self.caller = caller
         self.utterance_open = self.awaiting_text = False
-        self._keypad.reset()
         self._digits.reset()
         self.emit(c.Listen(ListenMode.IGNORE), c.CancelTimer(Timer.NO_INPUT),
                   c.CancelTimer(Timer.INTER_DIGIT))

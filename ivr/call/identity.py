@@ -4,7 +4,6 @@ now verified) comes back to the controller as ``IdentityChecked``."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -20,11 +19,3 @@ class IdentityOutcome:
 class IdentityVerifier(Protocol):
     async def verify(self, call: CallContext, digits: str,
                      confidence: float | None) -> IdentityOutcome: ...
-
-
-class DigitsToDialogue:
-    """The dialogue checks the digits itself (through the IVR's internal API)."""
-
-    async def verify(self, call: CallContext, digits: str,
-                     confidence: float | None) -> IdentityOutcome:
-        return IdentityOutcome("/inform_digits" + json.dumps({"digits": digits}))

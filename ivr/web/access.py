@@ -2,11 +2,17 @@
 
 A path that no rule covers is answered 404 before any handler runs, so a new route cannot be
 reachable without saying who may use it (``tests/security`` checks every registered route).
+Provider routes (webhooks and media sockets) are the exact paths the provider adapters declare
+(``ivr.telephony``); no provider is named here.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from enum import StrEnum
+
+from aiohttp import web
 
 
 class Access(StrEnum):
@@ -28,7 +34,6 @@ _RULES: tuple[tuple[str, bool, Access, Body], ...] = (
     ("/healthz", True, Access.PUBLIC, Body.NONE),
     ("/readyz", True, Access.PUBLIC, Body.NONE),
     ("/prompts/", False, Access.PUBLIC, Body.NONE),
-    ("/twilio/", False, Access.PROVIDER, Body.FORM),
     ("/metrics", True, Access.API, Body.NONE),
     ("/api/", False, Access.API, Body.JSON),
     ("/internal/", False, Access.INTERNAL, Body.JSON),
@@ -40,9 +45,30 @@ _RULES: tuple[tuple[str, bool, Access, Body], ...] = (
 )
 
 
-def rule_for(path: str) -> tuple[Access, Body] | None:
-    """The access rule and accepted body kind for ``path``; None: no route may be there."""
-    for prefix, exact, access, body in _RULES:
-        if path == prefix or (not exact and path.startswith(prefix)):
-            return access, body
-    return None
+Rule = tuple[str, bool, Access, Body]
+
+
+@dataclass(frozen=True, slots=True)
+class AccessTable:
+    """The fixed rules plus the provider adapters' own paths (a webhook takes a form, a media
+    socket no body); each provider route checks its provider's signature itself."""
+
+    provider_webhooks: frozenset[str] = frozenset()
+    provider_sockets: frozenset[str] = frozenset()
+
+    def rules(self) -> Iterable[Rule]:
+        for path in sorted(self.provider_webhooks):
+            yield path, True, Access.PROVIDER, Body.FORM
+        for path in sorted(self.provider_sockets):
+            yield path, True, Access.PROVIDER, Body.NONE
+        yield from _RULES
+
+    def rule_for(self, path: str) -> tuple[Access, Body] | None:
+        """The access rule and accepted body kind for ``path``; None: no route may be there."""
+        for prefix, exact, access, body in self.rules():
+            if path == prefix or (not exact and path.startswith(prefix)):
+                return access, body
+        return None
+
+
+ACCESS = web.AppKey("access", AccessTable)

@@ -14,7 +14,7 @@ from aiohttp import web
 from aiohttp.typedefs import Middleware
 
 from ivr.config import Config
-from ivr.web.access import Access, Body, rule_for
+from ivr.web.access import Access, AccessTable, Body
 from ivr.web.errors import Handler, error_response, errors_middleware
 from ivr.web.hosts import AllowedHosts, allowed_hosts
 from ivr.web.keys import SERVICES
@@ -43,7 +43,7 @@ def body_problem(request: web.Request, kind: Body) -> str | None:
     return None
 
 
-def make_guard(hosts: AllowedHosts) -> Middleware:
+def make_guard(hosts: AllowedHosts, table: AccessTable) -> Middleware:
     @web.middleware
     async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
         if not request.raw_path.startswith("/"):
@@ -54,7 +54,7 @@ def make_guard(hosts: AllowedHosts) -> Middleware:
                         request.path, request.remote, (request.headers.get("Host") or "")[:80])
             return error_response(400, "unknown_host",
                                   "unknown Host header (see server.allowed_hosts)")
-        rule = rule_for(request.path)
+        rule = table.rule_for(request.path)
         if rule is None:
             return error_response(404, "not_found", "no such route")
         access, kind = rule
@@ -71,7 +71,7 @@ def make_guard(hosts: AllowedHosts) -> Middleware:
     return guard
 
 
-def middlewares(config: Config) -> list[Middleware]:
+def middlewares(config: Config, table: AccessTable) -> list[Middleware]:
     server = config.server
     hosts = allowed_hosts(server.public_url, server.host, server.port, server.allowed_hosts)
-    return [errors_middleware, make_guard(hosts)]
+    return [errors_middleware, make_guard(hosts, table)]

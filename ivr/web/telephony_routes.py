@@ -20,6 +20,7 @@ from multidict import MultiDict
 from ivr.call.limits import Breach, MediaBudget, MediaLimits, SocketGate
 from ivr.core.errors import SignatureError, WireError
 from ivr.telephony.provider import HttpReply, HttpRequest, HttpRoute, ProviderAdapter, SocketRoute
+from ivr.web.access import AccessTable
 
 log = logging.getLogger(__name__)
 
@@ -151,6 +152,13 @@ def _socket(route: SocketRoute, limits: SocketLimits) -> Handler:
         return ws
 
     return handle
+
+
+def access_table(adapters: Sequence[ProviderAdapter]) -> AccessTable:
+    """The access rules with every adapter's own webhook and socket paths."""
+    return AccessTable(
+        frozenset(route.path for a in adapters for route in a.http_routes()),
+        frozenset(sock.path for a in adapters for sock in a.socket_routes()))
 
 
 def setup(app: web.Application, adapters: Sequence[ProviderAdapter],

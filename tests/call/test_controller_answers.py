@@ -40,7 +40,7 @@ def test_spoken_digits_with_a_pause_between_them_are_one_answer() -> None:
     world.run()
     assert verified(world) == ["1234"]
     assert world.heard == ["[****]"]  # the ID answer is never stored
-    assert world.sent[1] == '/inform_digits{"digits": "1234"}'
+    assert world.sent[1] == '/id_result{"result":"verified","attempts_left":2}'
 
 
 def test_digits_end_at_the_inter_digit_timeout_when_fewer_than_four() -> None:

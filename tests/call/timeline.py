@@ -19,6 +19,7 @@ from ivr.call.model import CallContext, ListenMode, State, Timer
 from ivr.call.policy import CallPolicy
 from ivr.call.prompts import load_prompts
 from ivr.core.types import CallOutcome, Expectation, Language
+from ivr.customers.identity import IdOutcome, IdVerdict
 from ivr.dialogue.turns import BotTurn, Handoff, Hangup, Utterance
 from ivr.store.records import Role
 
@@ -27,6 +28,12 @@ MIN_SPEECH_S = 0.12  # the endpointer's min_speech_ms
 PROMPTS = load_prompts()
 
 Reply = BotTurn | str  # a BotTurn, or an error code (the dialogue failed)
+
+
+def id_result(ok: bool) -> tuple[str, bool]:
+    """What the ID check sends the dialogue, and whether the caller is now verified."""
+    verdict = IdVerdict(IdOutcome.VERIFIED if ok else IdOutcome.MISMATCH, 2)
+    return verdict.message(), ok
 
 
 def ask(text: str, expect: Expectation | None = Expectation.YES_NO, *,
@@ -65,8 +72,8 @@ class World:
     asr_s: float = 0.02
     # The agent queue's answer after a handoff: (seconds later, outcome); None: never.
     agent: tuple[float, CallOutcome] | None = (1.0, CallOutcome.ESCALATED)
-    verify: Callable[[str], tuple[str, bool | None]] = \
-        lambda d: ('/inform_digits{"digits": "%s"}' % d, None)  # noqa: UP031
+    # The IVR's ID check (ivr.call.id_check): "1234" is this customer's ID.
+    verify: Callable[[str], tuple[str, bool | None]] = lambda d: id_result(d == "1234")
     now: float = 0.0
     log: list[c.Command] = field(default_factory=list)
     sent: list[str] = field(default_factory=list)

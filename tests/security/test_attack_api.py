@@ -10,7 +10,7 @@ import pytest
 from ivr.agents.model import Role
 from ivr.store.records import CallRecord
 from ivr.telephony.base import TransferKind, TransferTarget
-from ivr.web.access import rule_for
+from ivr.web.access import ACCESS
 from tests.agents.dashboard_client import logged_in
 from tests.security.harness import API_TOKEN, Harness
 from tests.security.rawhttp import raw_request
@@ -169,8 +169,9 @@ async def test_every_route_says_who_may_use_it(h: Harness) -> None:
     for sub in app._subapps:  # the dashboard
         paths += [r.resource.canonical for r in sub.router.routes() if r.resource is not None]
     assert len(paths) > 20
+    table = app[ACCESS]
     for path in paths:
-        assert rule_for(path) is not None, path
+        assert table.rule_for(path) is not None, path
 
 
 async def test_unknown_path_is_404_without_reaching_a_handler(h: Harness) -> None:

@@ -1,0 +1,53 @@
+"""The launcher's speed-ups inside Rasa's own interpreter: action responses are still validated
+in full (same error, same message), but the response schema is checked once, not per response."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PYTHON = ROOT / ".venv-rasa" / "bin" / "python"
+
+PROBE = """
+import jsonschema.validators as v
+from jsonschema import ValidationError
+from rasa.core.actions.action import RemoteAction
+from ivr_rasa.speedups import install_cached_validation, warm_jieba
+
+assert install_cached_validation() and install_cached_validation()  # idempotent
+checks = []
+real = v.Draft4Validator.check_schema
+for cls in {v.validator_for(RemoteAction.action_response_format_spec()), v.Draft4Validator}:
+    cls.check_schema = classmethod(lambda c, s, *a, **k: checks.append(1))
+action = RemoteAction("action_x", None)
+good = {"events": [{"event": "slot", "name": "a", "value": 1}],
+        "responses": [{"text": "hi"}]}
+for _ in range(3):
+    assert action._validate_action_result(good) is True
+try:
+    action._validate_action_result({"events": [{"event": "no_such_event"}]})
+except ValidationError as err:
+    assert "Failed to validate Action server response" in err.message, err.message
+else:
+    raise AssertionError("an invalid response passed")
+assert checks == [], checks
+assert warm_jieba()
+import jieba
+assert jieba.dt.initialized
+print("ok")
+"""
+
+
+def test_action_responses_validated_with_a_schema_checked_once() -> None:
+    if not PYTHON.exists():
+        pytest.skip("no Rasa virtualenv (make test creates it)")
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "rasa_project"), TF_CPP_MIN_LOG_LEVEL="3",
+               RASA_TELEMETRY_ENABLED="false")
+    run = subprocess.run([str(PYTHON), "-c", PROBE], env=env, capture_output=True, text=True,
+                         timeout=120, cwd=ROOT / "rasa_project")
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.strip().endswith("ok")
