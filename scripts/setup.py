@@ -23,8 +23,8 @@ ROOT = Path(__file__).resolve().parent.parent
 VENV = ROOT / ".venv"
 RASA_VENV = ROOT / ".venv-rasa"
 DEBIAN_PACKAGES = {
-    "run": ["espeak-ng", "libespeak-ng1", "libportaudio2"],
-    "test": ["espeak-ng", "libespeak-ng1", "libportaudio2", "chromium"],
+    "run": ["espeak-ng", "libespeak-ng1", "libportaudio2", "libspeexdsp1"],
+    "test": ["espeak-ng", "libespeak-ng1", "libportaudio2", "libspeexdsp1", "chromium"],
 }
 
 
