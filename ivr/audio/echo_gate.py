@@ -47,8 +47,15 @@ class GateConfig:
     min_learn_frames: int = 25
     margin_db: float = 6.0  # caller speech must be this far above the learned echo level
     noise_margin_db: float = 9.0  # ... and this far above the residual's noise floor
+    # Double-talk hangover: after a caller frame, audible frames stay the caller's this long
+    # (speech has weak frames between strong ones; echo alone never starts a hangover).
+    hangover_ms: int = 200
     floor_rise_db_per_s: float = 3.0
     initial_floor_dbfs: float = -65.0
+
+    @property
+    def hangover_frames(self) -> int:
+        return self.hangover_ms // self.frame_ms
 
     @property
     def tail_frames(self) -> int:
@@ -80,6 +87,7 @@ class EchoGate:
         self._refs: deque[float] = deque(maxlen=self.config.tail_frames)
         self._echo: deque[float] = deque(maxlen=self.config.learn_frames)
         self._floor = self.config.initial_floor_dbfs
+        self._hold = 0
         self.frames = 0
         self.caller_frames = 0
 
@@ -105,8 +113,14 @@ class EchoGate:
         bot_active = ref_env > c.bot_active_dbfs
         echo = self.echo_level_db
         above_noise = out_db > self._floor + c.noise_margin_db
-        caller = above_noise and (not bot_active or out_db > ref_env + echo + c.margin_db)
-        if bot_active and not caller:
+        double_talk = out_db > ref_env + echo + c.margin_db
+        caller = above_noise and (not bot_active or double_talk)
+        if caller:
+            self._hold = c.hangover_frames
+        elif self._hold > 0:
+            self._hold -= 1
+            caller = above_noise
+        if bot_active and not double_talk and not caller:
             # Only frames the echo explains teach the echo level: double talk cannot drag the
             # threshold up to the caller's level.
             self._echo.append(out_db - ref_env)

@@ -150,3 +150,32 @@ def test_missing_library_names_the_package(monkeypatch: pytest.MonkeyPatch) -> N
             speexdsp.load()
     finally:
         speexdsp.load.cache_clear()
+
+
+def test_speex_echo_is_canceller_and_gate_of_one_call(bot_prompts: dict[str, np.ndarray],
+                                                      callers_8k: dict[str, np.ndarray]) -> None:
+    from ivr.audio.echo_speex import EchoSettings, SpeexEcho, speex_echo_factory
+    from ivr.sim.echo import EchoPath
+
+    echo = speex_echo_factory(EchoSettings())(RATE)
+    assert isinstance(echo, SpeexEcho)
+    path = EchoPath(EchoSpec(level_db=-25), RATE)
+    bot = bot_prompts["zh"]
+    caller = at_level(callers_8k["zh05"], -26)
+    start = 2 * RATE
+    callers_frames = []
+    for i in range(0, len(bot) - 160, 160):
+        ref = pcm(bot[i : i + 160])
+        voice = caller[i - start : i - start + 160] if start <= i < start + len(caller) - 160 \
+            else np.zeros(160)
+        mic = path.add_to(pcm(voice), ref)
+        cleaned = echo.process(mic, ref)
+        callers_frames.append(echo.is_caller(mic, cleaned, ref))
+        assert echo.last is not None and echo.last.caller == callers_frames[-1]
+    flags = np.array(callers_frames)
+    assert not flags[: start // 160].any()
+    assert flags[start // 160 :].sum() > 20
+    echo.reset()
+    assert echo.last is None
+    assert echo.is_caller(bytes(320), bytes(320), bytes(320)) is False
+    echo.close()

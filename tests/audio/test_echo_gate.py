@@ -35,7 +35,8 @@ def test_a_caller_talking_over_the_bot_is_heard_quickly(
     """A caller at an ordinary telephone level (−26 dBFS active; the bot plays at about −21)
     or 12 dB quieter than the bot interrupts the prompt, early (the canceller has barely
     started) or late, with the bot's echo at −25 dB: at least 3 caller frames within 300 ms of
-    the first voiced frame (enough to confirm a barge-in; measured: 60-140 ms)."""
+    the first voiced frame, and the 250 ms of caller speech a barge-in needs within 500 ms
+    (measured: 260 ms median, 300 ms p90)."""
     bot = bot_prompts["zh" if clip.startswith("zh") else "en"]
     caller = at_level(callers_8k[clip], caller_dbfs)
     run = run_call(bot, caller, caller_at_s=at_s)
@@ -43,6 +44,7 @@ def test_a_caller_talking_over_the_bot_is_heard_quickly(
     assert not run.caller_flags[:onset].any(), "caller frames before the caller spoke"
     window = run.caller_flags[onset : onset + 15]
     assert window.sum() >= 3, f"{window.sum()} caller frames in the first 300 ms"
+    assert run.caller_flags[onset : onset + 25].sum() >= 13
 
 
 def test_without_bot_audio_every_voiced_frame_is_the_caller(
@@ -91,6 +93,15 @@ def test_double_talk_does_not_teach_the_echo_level() -> None:
     flags = _feed(gate, [(-25, -20, -26)] * 100)  # 2 s of the caller talking over the bot
     assert all(flags)
     assert gate.echo_level_db == pytest.approx(learned)
+
+
+def test_hangover_keeps_weak_frames_of_double_talk() -> None:
+    gate = EchoGate(GateConfig(min_learn_frames=5, margin_db=6.0, hangover_ms=100,
+                               initial_floor_dbfs=-80.0))
+    _feed(gate, [(-45, -20, -60)] * 50)  # echo 40 dB under the bot; noise floor near -77
+    # A strong caller frame, then weaker ones that alone would pass for echo, then silence.
+    flags = _feed(gate, [(-25, -20, -25)] + [(-40, -20, -60)] * 7 + [(-45, -20, -90)])
+    assert flags == [True] * 6 + [False] * 3
 
 
 def test_echo_tail_keeps_the_bot_audible_after_it_stops() -> None:
