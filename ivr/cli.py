@@ -54,6 +54,14 @@ async def _serve(config: Config) -> None:
         await runner.cleanup()
 
 
+def add_echo_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--echo-db", type=float, metavar="DB",
+                        help="leak the bot's audio into the caller's track this many dB down "
+                             "(e.g. -25: a speakerphone or hybrid echo)")
+    parser.add_argument("--echo-delay-ms", type=int, default=60,
+                        help="delay of that echo (default 60)")
+
+
 def cmd_call(args: argparse.Namespace) -> int:
     from ivr.sim.cli import run_call
 
@@ -77,7 +85,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def cmd_test_dialogues(args: argparse.Namespace) -> int:
-    from ivr.sim.cli import options_from_config
+    from ivr.sim.cli import echo_spec, options_from_config
     from ivr.sim.dialogues import load_all, run_dialogues, table
 
     config = _config(args)
@@ -86,7 +94,8 @@ def cmd_test_dialogues(args: argparse.Namespace) -> int:
         print("no script.yaml found", file=sys.stderr)
         return 2
     outcomes = asyncio.run(
-        run_dialogues(scripts, options_from_config(config, args.url), args.concurrency)
+        run_dialogues(scripts, options_from_config(config, args.url, echo_spec(args)),
+                      args.concurrency)
     )
     print(table(outcomes))
     return 0 if all(o.ok for o in outcomes) else 1
@@ -132,6 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
     call.add_argument("--lang", default="zh")
     call.add_argument("--record", help="write the call audio (stereo caller/bot) to this WAV")
     call.add_argument("--json", action="store_true", help="print the result as JSON")
+    add_echo_arguments(call)
     call.set_defaults(func=cmd_call)
 
     phone = sub.add_parser("softphone", help="talk to the bot with a microphone and speakers")
@@ -158,6 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
     dialogues.add_argument("paths", nargs="*", help="script files or folders (audio/fixtures)")
     dialogues.add_argument("--url", help="server base URL (default: server.public_url)")
     dialogues.add_argument("--concurrency", type=int, default=10)
+    add_echo_arguments(dialogues)
     dialogues.set_defaults(func=cmd_test_dialogues)
 
     setup = sub.add_parser("setup", help="models, Rasa training and prompt rendering")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from aiohttp import WSMsgType, web
@@ -101,16 +101,16 @@ class AsteriskEmulator:
 
     # ---- what a phone does -----------------------------------------------------------------
 
-    async def incoming_call(self, caller_number: str, exten: str,
+    async def incoming_call(self, caller_number: str, exten: str, args: Sequence[str] = (),
                             variables: dict[str, str] | None = None) -> PhoneLeg:
-        """A call from the trunk reaches ``exten``, whose dialplan runs ``Stasis(app)``."""
+        """A call from the trunk reaches ``exten``, whose dialplan runs ``Stasis(app,args)``."""
         cid = unique_id()
         leg = PhoneLeg(cid)
         chan = EmuChannel(cid, f"PJSIP/trunk-{len(self.channels):08x}", state="Ring",
                           caller_number=caller_number, exten=exten,
                           variables=dict(variables or {}), app=self.app, leg=leg)
         self.channels[cid] = chan
-        await self.emit("StasisStart", args=[], channel=chan.json())
+        await self.emit("StasisStart", args=list(args), channel=chan.json())
         return leg
 
     async def send_audio(self, leg: PhoneLeg, pcm: bytes) -> None:
@@ -197,7 +197,7 @@ class AsteriskEmulator:
         for other in self.bridges[chan.bridge].channels:
             peer = self.channels.get(other)
             if peer is not None and peer.leg is not None:
-                peer.leg.heard += pcm
+                peer.leg.deliver(pcm)
 
     async def media_gone(self, media_id: str) -> None:
         """The AudioSocket closed or the IVR sent 0x00: Asterisk hangs that channel up."""

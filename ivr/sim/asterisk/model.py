@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -41,6 +42,14 @@ class PhoneLeg:
     transferred_to: tuple[str, str] | None = None  # (context, extension) after `continue`
     digits_sent: int = 0
     frames_sent: int = 0
+    # Where the phone plays bot audio as it arrives (default: appended to ``heard``).
+    listener: Callable[[bytes], None] | None = None
+
+    def deliver(self, pcm: bytes) -> None:
+        if self.listener is not None:
+            self.listener(pcm)
+        else:
+            self.heard += pcm
 
 
 @dataclass
