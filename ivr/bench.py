@@ -20,8 +20,9 @@ import aiohttp
 import psutil
 
 from ivr.config import ROOT, Config
-from ivr.sim.cli import options_from_config
-from ivr.sim.phone import PhoneSimulator, SimResult
+from ivr.sim.cli import echo_spec, options_from_config
+from ivr.sim.line import SimResult
+from ivr.sim.providers import phone_for
 from ivr.sim.script import load_script
 
 DEFAULT_SCRIPT = ROOT / "audio" / "fixtures" / "zh" / "happy_path" / "script.yaml"
@@ -127,7 +128,8 @@ def _write(path: Path, text: str) -> None:
 
 async def run_bench(args: argparse.Namespace, config: Config) -> int:
     script = load_script(Path(args.script) if args.script else DEFAULT_SCRIPT)
-    options = options_from_config(config, args.url)
+    options = options_from_config(config, args.url, echo_spec(args))
+    provider = getattr(args, "provider", "twilio")
     base = options.base_url.rstrip("/")
     headers = {"Authorization": f"Bearer {options.api_token}"} if options.api_token else {}
     before = await _server_state(base, headers)
@@ -137,12 +139,12 @@ async def run_bench(args: argparse.Namespace, config: Config) -> int:
     monitor = ResourceMonitor(int(before["pid"]))
     monitor.start()
     results: list[SimResult] = []
-    started = time.monotonic()
-    for _ in range(args.rounds):
-        sim = PhoneSimulator(options)
-        results += await asyncio.gather(
-            *(sim.call(script, record=False) for _ in range(args.calls))
-        )
+    async with phone_for(provider, options, config) as sim:
+        started = time.monotonic()
+        for _ in range(args.rounds):
+            results += await asyncio.gather(
+                *(sim.call(script, record=False) for _ in range(args.calls))
+            )
     wall = time.monotonic() - started
     resources = await monitor.stop()
     after = await _server_state(base, headers)
@@ -154,6 +156,8 @@ async def run_bench(args: argparse.Namespace, config: Config) -> int:
     audio_s = delta("asr_audio_seconds_total")
     summary = summarize(results, wall, args.calls * args.rounds)
     summary.update(
+        provider=provider,
+        echo_db=options.echo.level_db if options.echo else None,
         concurrent_calls=args.calls,
         rounds=args.rounds,
         script=str(script.path),

@@ -66,8 +66,9 @@ class AsteriskPhone:
         """An inbound call running ``script`` (language and customer as Stasis arguments)."""
         args = [f"lang={script.lang.value}"]
         args += [f"customer_{k}={v}" for k, v in script.customer.items() if v]
+        placed = time.monotonic()
         leg = await self.emu.incoming_call(self.o.from_number, self.exten, args)
-        return await self._play(leg, script, before_turn, record=record)
+        return await self._play(leg, script, before_turn, record=record, placed=placed)
 
     async def answer(self, script: CallScript, *, verdict: str = "answer",
                      record: bool = False, timeout_s: float = 60.0) -> SimResult | None:
@@ -85,32 +86,34 @@ class AsteriskPhone:
         if verdict != "answer":
             return None
         leg = await asyncio.wait_for(self.emu.answered_legs.get(), timeout_s)
-        return await self._play(leg, script, None, record=record)
+        return await self._play(leg, script, None, record=record, placed=time.monotonic())
 
     async def run(self, script: CallScript, drive: Callable[[Line, AsteriskWire],
                                                             Awaitable[None]],
                   *, source: CallerSource | None = None, sink: BotSink | None = None,
                   record: bool = True) -> SimResult:
         """An inbound call driven by ``drive`` (a microphone, a custom caller)."""
+        placed = time.monotonic()
         leg = await self.emu.incoming_call(self.o.from_number, self.exten,
                                            [f"lang={script.lang.value}"])
-        return await self._connect(leg, drive, source, sink, record)
+        return await self._connect(leg, drive, source, sink, record, placed)
 
     async def _play(self, leg: PhoneLeg, script: CallScript,
                     before_turn: Callable[[int], Awaitable[None]] | None, *,
-                    record: bool) -> SimResult:
+                    record: bool, placed: float) -> SimResult:
         async def drive(line: Line, wire: AsteriskWire) -> None:
             await drive_script(wire, script, line, wire.result, self.o.pacing, before_turn)
 
-        return await self._connect(leg, drive, None, None, record)
+        return await self._connect(leg, drive, None, None, record, placed)
 
     async def _connect(self, leg: PhoneLeg,
                        drive: Callable[[Line, AsteriskWire], Awaitable[None]],
                        source: CallerSource | None, sink: BotSink | None,
-                       record: bool) -> SimResult:
+                       record: bool, placed: float) -> SimResult:
+        """``placed``: when the call entered Stasis (answer → greeting is measured from it)."""
         result = SimResult(call_sid=leg.channel_id)
-        started = time.monotonic()
         line = self.o.new_line(source, sink)
+        line.started = placed
         leg.listener = lambda pcm: line.bot_audio(pcm, result)
         waits = [asyncio.ensure_future(leg.media_up.wait()),
                  asyncio.ensure_future(leg.ended.wait())]
@@ -126,7 +129,7 @@ class AsteriskPhone:
                 await self.emu.hang_up(leg)
         else:
             await self._talk(leg, line, result, drive)
-        result.duration_s = time.monotonic() - started
+        result.duration_s = time.monotonic() - placed
         if record:
             result.record = await self._fetch_record(leg.channel_id)
         return result
@@ -134,7 +137,6 @@ class AsteriskPhone:
     async def _talk(self, leg: PhoneLeg, line: Line, result: SimResult,
                     drive: Callable[[Line, AsteriskWire], Awaitable[None]]) -> None:
         wire = AsteriskWire(self.emu, leg, result)
-        line.started = time.monotonic()
 
         async def watch() -> None:
             await leg.ended.wait()

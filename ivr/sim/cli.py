@@ -10,7 +10,8 @@ from typing import Any
 from ivr.config import Config
 from ivr.core.types import Language
 from ivr.sim.echo import EchoSpec
-from ivr.sim.phone import PhoneSimulator, SimOptions, SimResult
+from ivr.sim.phone import SimOptions, SimResult
+from ivr.sim.providers import phone_for
 from ivr.sim.script import CallerTurn, CallScript, load_script
 from ivr.sim.wavio import write_wav
 
@@ -82,7 +83,8 @@ async def run_call(args: argparse.Namespace, config: Config) -> int:
         turns = tuple(CallerTurn(say=Path(w).stem, wav=Path(w)) for w in args.say)
         script = CallScript(name="adhoc", lang=Language(args.lang), turns=turns)
     options = options_from_config(config, args.url, echo_spec(args))
-    result = await PhoneSimulator(options).call(script)
+    async with phone_for(getattr(args, "provider", "twilio"), options, config) as phone:
+        result = await phone.call(script)
     if args.record and result.recording:
         write_wav(Path(args.record), result.recording, channels=2)
     print(json.dumps(result_json(result), ensure_ascii=False, indent=1) if args.json
