@@ -56,7 +56,7 @@ class AsteriskConfig:
     ari_url: str = "http://127.0.0.1:8088/ari"
     ari_user: str = "ivr"
     # Secret: IVR_ASTERISK_ARI_PASSWORD or config/local.toml (git-ignored), never committed.
-    ari_password: str = ""
+    ari_password: str = field(default="", repr=False)
     app: str = "ivr"  # the Stasis application named in the dialplan
     # Where the IVR's AudioSocket server listens, and the host:port Asterisk connects to.
     audiosocket_host: str = "127.0.0.1"
