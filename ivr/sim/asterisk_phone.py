@@ -113,7 +113,7 @@ class AsteriskPhone:
         """``placed``: when the call entered Stasis (answer → greeting is measured from it)."""
         result = SimResult(call_sid=leg.channel_id)
         line = self.o.new_line(source, sink)
-        line.started = placed
+        line.answered = line.started = placed
         leg.listener = lambda pcm: line.bot_audio(pcm, result)
         waits = [asyncio.ensure_future(leg.media_up.wait()),
                  asyncio.ensure_future(leg.ended.wait())]
@@ -137,6 +137,7 @@ class AsteriskPhone:
     async def _talk(self, leg: PhoneLeg, line: Line, result: SimResult,
                     drive: Callable[[Line, AsteriskWire], Awaitable[None]]) -> None:
         wire = AsteriskWire(self.emu, leg, result)
+        line.started = time.monotonic()  # the audio connected
 
         async def watch() -> None:
             await leg.ended.wait()

@@ -42,7 +42,8 @@ class SimResult:
     call_sid: str
     refused: bool = False
     twiml: str = ""
-    greeting_ms: float | None = None
+    greeting_ms: float | None = None  # stream start -> first bot audio
+    answer_ms: float | None = None  # call answered (webhook, StasisStart) -> first bot audio
     turns: list[TurnTiming] = field(default_factory=list)
     frames_sent: int = 0
     frames_late: int = 0
@@ -112,6 +113,7 @@ class Line:
         self.rec_bot = bytearray()
         self.closed = asyncio.Event()
         self.started = 0.0
+        self.answered = 0.0
         self.ticks = 0
         self.barge: TurnTiming | None = None  # a barge-in whose stop is being timed
         self.barge_onset = 0  # tick of its first voiced frame
@@ -126,6 +128,7 @@ class Line:
         now = time.monotonic()
         if result.greeting_ms is None:
             result.greeting_ms = (now - self.started) * 1000
+            result.answer_ms = (now - self.answered) * 1000
         if self.awaiting is not None and self.reference is not None:
             self.awaiting.latency_ms = (now - self.reference) * 1000
             self.awaiting = None

@@ -43,7 +43,7 @@ from ivr.sim.line import (
 from ivr.sim.script import CallScript
 from ivr.sim.turns import Pacing, drive_script
 from ivr.sim.twilio_wire import TwilioWire, echo_mark, parse_twiml, send_stop, start_message
-from ivr.telephony.twilio_signature import SIGNATURE_HEADER, sign
+from ivr.telephony.twilio.signature import SIGNATURE_HEADER, sign
 
 __all__ = ["FRAME", "SILENCE", "BotSink", "CallDriver", "CallerSource", "LiveCall",
            "PhoneSimulator", "SimOptions", "SimResult", "TurnTiming", "new_sid", "ulaw_frames"]
@@ -142,6 +142,8 @@ class PhoneSimulator:
         sid = call_sid or new_sid("CA")
         result = SimResult(call_sid=sid)
         started = time.monotonic()
+        line = self.o.new_line(source, sink)
+        line.answered = started
         async with aiohttp.ClientSession() as http:
             twiml = await self._webhook(http, sid, script)
             result.twiml = twiml
@@ -150,8 +152,7 @@ class PhoneSimulator:
                 result.refused = True
                 result.ended_by = "refused"
             else:
-                await self._stream(http, sid, stream_url, params, script, result, drive,
-                                   self.o.new_line(source, sink))
+                await self._stream(http, sid, stream_url, params, script, result, drive, line)
             result.duration_s = time.monotonic() - started
             if record:
                 result.record = await self._fetch_record(http, sid)

@@ -57,6 +57,8 @@ async def drive_script(wire: Wire, script: CallScript, line: Line, result: SimRe
         if turn.barge_in_ms is not None:
             if not await _bot_spoke(line, turn.barge_in_ms, pacing):
                 result.errors.append(f"turn {index + 1}: bot never spoke for barge-in")
+        elif turn.pause_ms is not None:
+            await asyncio.sleep(turn.pause_ms / 1000)  # mid-answer: the bot stays quiet
         elif (index > 0 or not script.outbound) and not await _bot_done(line, pacing):
             result.errors.append(f"turn {index + 1}: bot did not finish speaking")
         if before_turn is not None:
