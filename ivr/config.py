@@ -66,9 +66,13 @@ class AsteriskConfig:
     # host's addresses.
     audiosocket_peers: str = ""
     dtmf_from: str = "ari"  # "ari" (ChannelDtmfReceived) or "audiosocket" (0x03, Asterisk 20.13+)
-    # Outbound calls: the dial string ({number} is replaced) and the caller id shown.
+    # Outbound calls: the dial string ({number} is replaced) and the caller id shown. Calls
+    # from these caller ids (comma-separated; a campaign's caller id) go through the PBX, and
+    # every outbound call does with outbound_default.
     outbound_endpoint: str = "PJSIP/{number}@trunk"
     caller_id: str = ""
+    outbound_numbers: str = ""
+    outbound_default: bool = False
     ring_timeout_s: int = 30
     # Transfers to agents continue the caller's channel in this dialplan context at the
     # agent's extension or queue name.

@@ -69,3 +69,13 @@ class SpeexEcho:
 def speex_echo_factory(settings: EchoSettings) -> Callable[[int], SpeexEcho]:
     """A per-call constructor (given the call's media rate) for the wiring."""
     return lambda rate: SpeexEcho(rate, settings)
+
+
+def speex_echo_pair(settings: EchoSettings) -> Callable[[int], tuple[SpeexEcho, SpeexEcho]]:
+    """The call's canceller and gate: one object in both roles."""
+
+    def make(rate: int) -> tuple[SpeexEcho, SpeexEcho]:
+        echo = SpeexEcho(rate, settings)
+        return echo, echo
+
+    return make

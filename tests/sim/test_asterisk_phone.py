@@ -20,7 +20,7 @@ from ivr.sim.script import CallerTurn, CallScript
 from ivr.sim.wavio import write_wav
 from ivr.telephony.asterisk.adapter import AsteriskAdapter
 from ivr.telephony.asterisk.control import AsteriskSettings
-from ivr.telephony.asterisk.neutral import (
+from ivr.telephony.provider import (
     Admission,
     AudioIn,
     CallIdentity,

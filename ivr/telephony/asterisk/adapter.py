@@ -26,7 +26,9 @@ from ivr.telephony.asterisk.ari_socket import AriEventStream
 from ivr.telephony.asterisk.calls import MEDIA_PREFIX, AsteriskCall, stasis_params
 from ivr.telephony.asterisk.channel import AudioSocketChannel
 from ivr.telephony.asterisk.control import AsteriskControl, AsteriskSettings
-from ivr.telephony.asterisk.neutral import (
+from ivr.telephony.asterisk.server import AudioSocketServer
+from ivr.telephony.asterisk.streams import StreamRegistry
+from ivr.telephony.provider import (
     CallDirection,
     CallIdentity,
     CallProgress,
@@ -35,8 +37,6 @@ from ivr.telephony.asterisk.neutral import (
     DigitIn,
     StreamEnded,
 )
-from ivr.telephony.asterisk.server import AudioSocketServer
-from ivr.telephony.asterisk.streams import StreamRegistry
 
 log = logging.getLogger(__name__)
 

@@ -7,8 +7,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ivr.telephony.asterisk.channel import AudioSocketChannel
-from ivr.telephony.asterisk.neutral import CallProgress
 from ivr.telephony.base import TransferKind, TransferTarget
+from ivr.telephony.provider import CallProgress
 
 # Stasis arguments a dialplan may pass (``Stasis(ivr,lang=zh,customer_id=c1)``): set by the PBX
 # administrator, never by the caller.

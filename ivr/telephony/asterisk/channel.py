@@ -18,7 +18,8 @@ from ivr.audio.chunker import FrameChunker
 from ivr.core.audio import frame_bytes
 from ivr.core.errors import ErrorCode, WireError
 from ivr.telephony.asterisk import audiosocket as aus
-from ivr.telephony.asterisk.neutral import (
+from ivr.telephony.asterisk.streams import StreamBinding
+from ivr.telephony.provider import (
     AudioIn,
     DigitIn,
     MediaEvent,
@@ -26,7 +27,6 @@ from ivr.telephony.asterisk.neutral import (
     StreamEnded,
     WireProblem,
 )
-from ivr.telephony.asterisk.streams import StreamBinding
 
 log = logging.getLogger(__name__)
 

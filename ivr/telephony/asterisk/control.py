@@ -18,8 +18,8 @@ from ivr.telephony.asterisk.calls import (
     transfer_extension,
     unanswered_progress,
 )
-from ivr.telephony.asterisk.neutral import CallProgress, OutboundCall
 from ivr.telephony.base import TransferTarget
+from ivr.telephony.provider import CallProgress, OutboundCall
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +96,10 @@ class AsteriskControl:
         return channel_id
 
     # ---- what the adapter asks about originated calls ---------------------------------------
+
+    def owns(self, call_id: str) -> bool:
+        """A call of this PBX: live in Stasis with us, or placed by us."""
+        return call_id in self._calls or call_id in self._placed
 
     def is_originated(self, channel_id: str) -> bool:
         return channel_id in self._placed

@@ -12,7 +12,8 @@ import pytest
 from ivr.sim.asterisk import AsteriskEmulator, OriginateRequest, PhoneLeg
 from ivr.telephony.asterisk.adapter import AsteriskAdapter
 from ivr.telephony.asterisk.control import AsteriskSettings
-from ivr.telephony.asterisk.neutral import (
+from ivr.telephony.base import TransferKind, TransferTarget
+from ivr.telephony.provider import (
     Admission,
     AudioIn,
     CallDirection,
@@ -25,7 +26,6 @@ from ivr.telephony.asterisk.neutral import (
     OutboundCall,
     StreamEnded,
 )
-from ivr.telephony.base import TransferKind, TransferTarget
 
 
 @dataclass

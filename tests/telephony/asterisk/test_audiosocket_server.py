@@ -13,9 +13,9 @@ import pytest
 from ivr.sim.asterisk.media import MediaLeg
 from ivr.telephony.asterisk import audiosocket as aus
 from ivr.telephony.asterisk.channel import AudioSocketChannel
-from ivr.telephony.asterisk.neutral import AudioIn, DigitIn, MediaEvent, StreamEnded, WireProblem
 from ivr.telephony.asterisk.server import AudioSocketServer, allowed
 from ivr.telephony.asterisk.streams import StreamRegistry
+from ivr.telephony.provider import AudioIn, DigitIn, MediaEvent, StreamEnded, WireProblem
 
 
 @dataclass
