@@ -63,13 +63,17 @@ async def drive_script(wire: Wire, script: CallScript, line: Line, result: SimRe
             result.errors.append(f"turn {index + 1}: bot did not finish speaking")
         if before_turn is not None:
             await before_turn(index)
-        for raw in turn.raw:
-            await wire.send_raw(raw)
-        if turn.hangup:
-            result.ended_by = "caller"
-            await wire.hangup()
+        try:
+            for raw in turn.raw:
+                await wire.send_raw(raw)
+            if turn.hangup:
+                result.ended_by = "caller"
+                await wire.hangup()
+                return
+            await _act(wire, index, turn, line, result)
+        except ConnectionError:
+            result.errors.append(f"server hung up during caller turn {index + 1}")
             return
-        await _act(wire, index, turn, line, result)
     await _bot_done(line, pacing)
     if not line.closed.is_set():
         try:

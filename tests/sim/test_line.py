@@ -81,3 +81,20 @@ async def test_clear_drops_unplayed_audio() -> None:
     line.bot_audio(_tone(10), result)
     line.clear()
     assert not line.play and line.received == 0
+
+
+async def test_a_server_hanging_up_mid_turn_is_reported_not_raised() -> None:
+    from ivr.core.types import Language
+    from ivr.sim.script import CallerTurn, CallScript
+    from ivr.sim.turns import Pacing, drive_script
+
+    class Gone(FakeWire):
+        async def send_dtmf(self, digit: str) -> None:
+            raise ConnectionResetError("closing transport")
+
+    line = Line()
+    line.turn_bot_frames, line.last_bot_audio = 1, 0.0
+    result = SimResult("c")
+    script = CallScript("t", Language.ZH, (CallerTurn(digits="12"), CallerTurn(say="x")))
+    await drive_script(Gone(line, 1), script, line, result, Pacing(quiet_ms=0))
+    assert result.errors == ["server hung up during caller turn 1"]
