@@ -90,6 +90,8 @@ class EchoConfig:
     margin_db: float = 6.0
     hangover_ms: int = 200
     residual_suppression: bool = False
+    # Frames explained as the bot's own echo become silence before the VAD and the recognizer.
+    suppress_echo: bool = True
 
 
 @dataclass(frozen=True)

@@ -58,4 +58,5 @@ def echo_factory(config: Config) -> EchoFactory | None:
         return None
     return speex_echo_pair(EchoSettings(tail_ms=e.tail_ms, margin_db=e.margin_db,
                                         hangover_ms=e.hangover_ms,
-                                        residual_suppression=e.residual_suppression))
+                                        residual_suppression=e.residual_suppression,
+                                        suppress_echo=e.suppress_echo))

@@ -3,7 +3,14 @@
 One object is both the call's echo canceller and its barge-in gate: the gate must see every
 frame (it tracks the bot's audio over the echo tail, learns the residual echo level and the noise
 floor), and the canceller sees every frame, so :meth:`process` updates both and :meth:`is_caller`
-answers for the frame just processed."""
+answers for the frame just processed.
+
+The linear canceller needs a few seconds to converge, and the greeting is the first thing a call
+plays: until then its residual echo is still loud enough for the VAD and the recognizer to hear
+the bot's own words. So, as echo cancellers do after the linear stage (a non-linear processor),
+a frame the gate explains as the bot's echo — the bot audible, no caller speech — is replaced by
+silence before anything listens to it (attenuation is not enough: WebRTC's VAD calls even a
+−100 dBFS copy of speech "speech"); caller speech (and double talk) passes."""
 
 from __future__ import annotations
 
@@ -20,6 +27,7 @@ class EchoSettings:
     margin_db: float = 6.0
     hangover_ms: int = 200
     residual_suppression: bool = False
+    suppress_echo: bool = True  # echo-only frames become silence after the canceller
 
     def aec(self, rate: int) -> AecConfig:
         return AecConfig(rate=rate, tail_ms=self.tail_ms,
@@ -40,10 +48,14 @@ class SpeexEcho:
         self._gate = EchoGate(self.settings.gate())
         self._last: GateFrame | None = None
         self._last_cleaned = b""
+        self.suppressed_frames = 0
 
     def process(self, caller: bytes, played: bytes) -> bytes:
         cleaned = self._aec.process(caller, played)
         self._last = self._gate.update(caller, played, cleaned)
+        if self._last.explained and self.settings.suppress_echo:
+            cleaned = bytes(len(cleaned))
+            self.suppressed_frames += 1
         self._last_cleaned = cleaned
         return cleaned
 

@@ -179,3 +179,62 @@ def test_speex_echo_is_canceller_and_gate_of_one_call(bot_prompts: dict[str, np.
     assert echo.last is None
     assert echo.is_caller(bytes(320), bytes(320), bytes(320)) is False
     echo.close()
+
+
+@pytest.mark.parametrize("level_db", [-25, -15])
+def test_what_listens_after_the_canceller_never_hears_the_bot(
+    bot_prompts: dict[str, np.ndarray], level_db: float
+) -> None:
+    """The bot's greeting comes back while the canceller is still converging: after the
+    canceller and the gate's suppression the VAD finds no speech in it (without the suppression
+    it finds some: the echo would open an utterance and be recognized as an answer)."""
+    from ivr.audio.echo_speex import EchoSettings, SpeexEcho
+    from ivr.audio.vad import WebRtcVad
+    from ivr.sim.echo import EchoPath
+
+    for lang, bot in bot_prompts.items():
+        speech = {}
+        for suppress in (True, False):
+            echo = SpeexEcho(RATE, EchoSettings(suppress_echo=suppress))
+            path = EchoPath(EchoSpec(level_db=level_db, delay_ms=120), RATE)
+            vad = WebRtcVad(RATE, 2)
+            frames = len(bot) // 160 + 25
+            played = np.zeros(frames * 160)
+            played[: len(bot)] = bot
+            count = 0
+            for i in range(frames):
+                ref = pcm(played[i * 160 : (i + 1) * 160])
+                count += vad.is_speech(echo.process(path.add_to(bytes(320), ref), ref))
+            speech[suppress] = count
+            echo.close()
+        assert speech[True] == 0, lang
+        assert speech[False] > 50, lang
+
+
+def test_the_caller_talking_over_the_bot_still_reaches_the_vad(
+    bot_prompts: dict[str, np.ndarray], callers_8k: dict[str, np.ndarray]
+) -> None:
+    from ivr.audio.echo_speex import SpeexEcho
+    from ivr.audio.vad import WebRtcVad
+    from ivr.sim.echo import EchoPath
+    from tests.audio.echo_signals import telephone_band
+
+    for clip in ("zh01", "zh05", "en01", "en06"):
+        bot = bot_prompts["zh" if clip.startswith("zh") else "en"]
+        caller = at_level(callers_8k[clip], -26)
+        frames = len(bot) // 160 + 25
+        played, voice = np.zeros(frames * 160), np.zeros(frames * 160)
+        played[: len(bot)] = bot
+        start = int(1.5 * RATE)
+        end = min(len(voice), start + len(caller))
+        voice[start:end] = caller[: end - start]
+        voiced = frame_levels(telephone_band(voice)) > -40
+        echo, path, vad = SpeexEcho(RATE), EchoPath(EchoSpec(level_db=-25), RATE), \
+            WebRtcVad(RATE, 2)
+        heard = []
+        for i in range(frames):
+            ref = pcm(played[i * 160 : (i + 1) * 160])
+            mic = path.add_to(pcm(voice[i * 160 : (i + 1) * 160]), ref)
+            heard.append(vad.is_speech(echo.process(mic, ref)))
+        echo.close()
+        assert np.array(heard)[voiced[: len(heard)]].mean() > 0.9, clip
