@@ -4,13 +4,14 @@ call control over them (``ivr.telephony.routing``), plus the per-call echo cance
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ivr.audio.echo import BargeInGate, EchoCanceller
 from ivr.audio.echo_speex import EchoSettings, speex_echo_pair
 from ivr.config import Config
 from ivr.telephony.asterisk.adapter import NAME as ASTERISK
 from ivr.telephony.asterisk.adapter import AsteriskAdapter
+from ivr.telephony.asterisk.channel import WireBounds
 from ivr.telephony.asterisk.settings import settings_from_config
 from ivr.telephony.provider import CallControl, ProviderAdapter
 from ivr.telephony.routing import Route, RoutingControl
@@ -35,7 +36,10 @@ async def build_providers(config: Config, twilio: ProviderAdapter,
     routes: list[Route] = []
     asterisk = None
     if config.asterisk.enabled:
-        asterisk = AsteriskAdapter(await settings_from_config(config.asterisk))
+        settings = await settings_from_config(config.asterisk)
+        settings = replace(settings, max_connections=config.server.max_media_sockets,
+                           wire=wire_bounds(config))
+        asterisk = AsteriskAdapter(settings)
         adapters.append(asterisk)
         adapter = asterisk
         routes.append(Route(ASTERISK, lambda: adapter.control,
@@ -49,6 +53,14 @@ async def build_providers(config: Config, twilio: ProviderAdapter,
     default = ASTERISK if asterisk is not None and (
         config.asterisk.outbound_default or twilio_control is None) else twilio.name
     return Providers(adapters, RoutingControl(routes, outbound_default=default), asterisk)
+
+
+def wire_bounds(config: Config) -> WireBounds:
+    """The AudioSocket twin of the media sockets' bounds (``[call]`` settings)."""
+    call = config.call
+    return WireBounds(messages_per_s=call.max_messages_per_s, burst_s=call.media_burst_s,
+                      max_audio_bytes=8000 * 2 * call.max_frame_ms // 1000,
+                      max_message_bytes=call.max_message_bytes)
 
 
 def echo_factory(config: Config) -> EchoFactory | None:

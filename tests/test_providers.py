@@ -5,6 +5,7 @@ from __future__ import annotations
 from ivr.audio.echo_speex import SpeexEcho
 from ivr.config import load_config
 from ivr.providers import build_providers, echo_factory
+from ivr.telephony.asterisk.channel import WireBounds
 from ivr.telephony.provider import OutboundCall
 from ivr.telephony.twilio.adapter import TwilioAdapter
 
@@ -41,6 +42,21 @@ async def test_asterisk_beside_twilio() -> None:
     assert control.outbound_provider(OutboundCall(to="+1", from_="4001")) == "asterisk"
     assert control.outbound_provider(OutboundCall(to="+1", from_="+1555")) == "twilio"
     assert control.provider_of("1733.1") == "twilio"  # not a call of the (unstarted) PBX
+
+
+async def test_audiosocket_bounds_follow_the_media_settings() -> None:
+    config = load_config(env={**BASE, "IVR_ASTERISK_ENABLED": "1",
+                              "IVR_ASTERISK_ARI_PASSWORD": "p",
+                              "IVR_SERVER_MAX_MEDIA_SOCKETS": "7",
+                              "IVR_CALL_MAX_MESSAGES_PER_S": "90",
+                              "IVR_CALL_MAX_FRAME_MS": "100",
+                              "IVR_CALL_MAX_MESSAGE_BYTES": "4096"})
+    providers = await build_providers(config, _twilio(), None)
+    assert providers.asterisk is not None
+    settings = providers.asterisk.settings
+    assert settings.max_connections == 7
+    assert settings.wire == WireBounds(messages_per_s=90, burst_s=config.call.media_burst_s,
+                                       max_audio_bytes=1600, max_message_bytes=4096)
 
 
 async def test_asterisk_alone_dials_through_the_pbx() -> None:

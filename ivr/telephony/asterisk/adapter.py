@@ -56,7 +56,9 @@ class AsteriskAdapter:
         self._sink: CallSink | None = None
         self._server = AudioSocketServer(self._registry, self._on_stream,
                                          peers=settings.peers,
-                                         dtmf=settings.dtmf_from == "audiosocket", clock=clock)
+                                         dtmf=settings.dtmf_from == "audiosocket",
+                                         max_connections=settings.max_connections,
+                                         bounds=settings.wire, clock=clock)
         self._events: AriEventStream | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self.audiosocket_port = 0

@@ -103,16 +103,26 @@ def check_audio(payload: bytes) -> bytes:
 
 
 class Decoder:
-    """Incremental decoder: feed bytes as they arrive, get whole messages back."""
+    """Incremental decoder: feed bytes as they arrive, get whole messages back. A header that
+    announces more than ``max_payload`` bytes stops decoding: ``too_large`` is set to that length
+    and nothing of the message (or after it) is buffered or returned."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_payload: int = MAX_PAYLOAD) -> None:
         self._buf = bytearray()
+        self._max = max_payload
+        self.too_large = 0
 
     def feed(self, data: bytes) -> list[Message]:
+        if self.too_large:
+            return []
         self._buf.extend(data)
         out: list[Message] = []
         while len(self._buf) >= HEADER_BYTES:
             kind, length = HEADER.unpack_from(self._buf)
+            if length > self._max:
+                self.too_large = length
+                self._buf.clear()
+                break
             if len(self._buf) < HEADER_BYTES + length:
                 break
             payload = bytes(self._buf[HEADER_BYTES : HEADER_BYTES + length])

@@ -11,11 +11,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 
 from ivr.audio.chunker import FrameChunker
 from ivr.core.audio import frame_bytes
+from ivr.core.bounds import Breach, TokenBucket
 from ivr.core.errors import ErrorCode, WireError
 from ivr.telephony.asterisk import audiosocket as aus
 from ivr.telephony.asterisk.streams import StreamBinding
@@ -35,14 +38,31 @@ WRITE_TIMEOUT_S = 1.0
 _WAKE = object()
 
 
+@dataclass(frozen=True, slots=True)
+class WireBounds:
+    """One connection's bounds on the wire (the AudioSocket twin of the media sockets' bounds;
+    caller audio per second and digits are bounded by the call hub like every provider's)."""
+
+    messages_per_s: float = 150.0  # Asterisk sends 50 audio messages a second
+    burst_s: float = 5.0  # messages held back by a network stall, accepted up to this much
+    max_audio_bytes: int = 3200  # audio in one message: 200 ms of slin at 8 kHz
+    max_message_bytes: int = 8192  # any message's payload (refused from its header, unread)
+
+
 class AudioSocketChannel:
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
-                 binding: StreamBinding, *, dtmf: bool = False) -> None:
+                 binding: StreamBinding, *, dtmf: bool = False,
+                 bounds: WireBounds | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self._reader = reader
+        self._bounds = bounds or WireBounds()
+        self._clock = clock
+        b = self._bounds
+        self._messages = TokenBucket.full(b.messages_per_s, b.messages_per_s * b.burst_s, clock())
         self._writer = writer
         self.binding = binding
         self._dtmf = dtmf
-        self._decoder = aus.Decoder()
+        self._decoder = aus.Decoder(self._bounds.max_message_bytes)
         self._queue: asyncio.Queue[MediaEvent | object] = asyncio.Queue(QUEUE_FRAMES)
         self._injected: deque[MediaEvent] = deque()
         self._chunker = FrameChunker(frame_bytes(aus.SLIN_RATE))
@@ -92,28 +112,44 @@ class AudioSocketChannel:
             await self._stop_pump()
 
     async def _read(self) -> None:
-        reason = "closed"
+        ended = StreamEnded("closed")
         try:
             pending: list[aus.Message] = []
             while True:
                 for msg in pending:
                     end = await self._dispatch(msg)
                     if end is not None:
-                        reason = end
+                        ended = end
                         break
                 else:
+                    if self._decoder.too_large:
+                        ended = StreamEnded("closed", error=Breach.MESSAGE_SIZE.value)
+                        break
                     data = await self._reader.read(4096)
                     if data:
                         pending = self._decoder.feed(data)
                         continue
                 break
         except (ConnectionError, OSError) as exc:
-            reason = f"socket error: {type(exc).__name__}"
+            ended = StreamEnded(f"socket error: {type(exc).__name__}")
+        if ended.error:
+            log.warning("AudioSocket %s closed: %s", self.call_id[:16], ended.error)
+            self._writer.close()
         # After the audio already queued (unlike injected events, which go first).
-        await self._queue.put(StreamEnded(reason))
+        await self._queue.put(ended)
 
-    async def _dispatch(self, msg: aus.Message) -> str | None:
-        """Queue what ``msg`` means; a reason string when the stream is over."""
+    def _breach(self, msg: aus.Message) -> Breach | None:
+        if not self._messages.take(1, self._clock()):
+            return Breach.MESSAGE_RATE
+        if msg.kind == aus.Kind.AUDIO and len(msg.payload) > self._bounds.max_audio_bytes:
+            return Breach.MEDIA_FRAME
+        return None
+
+    async def _dispatch(self, msg: aus.Message) -> StreamEnded | None:
+        """Queue what ``msg`` means; how the stream ended when it is over."""
+        breach = self._breach(msg)
+        if breach is not None:
+            return StreamEnded("closed", error=breach.value)
         try:
             if msg.kind == aus.Kind.AUDIO:
                 for frame in self._chunker.push(aus.check_audio(msg.payload)):
@@ -124,11 +160,11 @@ class AudioSocketChannel:
                 if self._dtmf:
                     await self._queue.put(DigitIn(digit))
             elif msg.kind == aus.Kind.HANGUP:
-                return "hangup"
+                return StreamEnded("hangup")
             elif msg.kind == aus.Kind.ERROR:
                 code = msg.payload[0] if msg.payload else 0
                 if code == aus.AsteriskError.HANGUP:
-                    return "caller hung up"
+                    return StreamEnded("caller hung up")
                 await self._queue.put(WireProblem(ErrorCode.WIRE_MALFORMED.value,
                                                   f"AudioSocket error 0x{code:02x} from Asterisk"))
             else:

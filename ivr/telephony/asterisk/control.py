@@ -18,6 +18,7 @@ from ivr.telephony.asterisk.calls import (
     transfer_extension,
     unanswered_progress,
 )
+from ivr.telephony.asterisk.channel import WireBounds
 from ivr.telephony.base import TransferTarget
 from ivr.telephony.provider import CallProgress, OutboundCall
 
@@ -40,6 +41,8 @@ class AsteriskSettings:
     ring_timeout_s: int = 30
     transfer_context: str = "ivr-agents"
     request_timeout_s: float = 5.0
+    max_connections: int = 60  # AudioSocket connections open at once
+    wire: WireBounds = field(default_factory=WireBounds)
 
 
 @dataclass

@@ -3,7 +3,9 @@
 Who may use it: connections only from the configured peers (by default the PBX's addresses),
 and a stream only when its first message is a UUID the IVR announced over ARI for a live call
 (one use, short expiry). Anything else is answered with a hang-up message and closed, counted,
-and never reaches a call; a silent connection is dropped after ``first_message_s``."""
+and never reaches a call; a silent connection is dropped after ``first_message_s``; at most
+``max_connections`` are open at once (with or without a call); each stream runs within its
+``WireBounds`` (messages per second, audio per message)."""
 
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ from dataclasses import dataclass, field
 
 from ivr.core.errors import WireError
 from ivr.telephony.asterisk import audiosocket as aus
-from ivr.telephony.asterisk.channel import AudioSocketChannel
+from ivr.telephony.asterisk.channel import AudioSocketChannel, WireBounds
 from ivr.telephony.asterisk.streams import StreamRegistry
 
 log = logging.getLogger(__name__)
@@ -50,12 +52,15 @@ class AudioSocketServer:
     def __init__(self, registry: StreamRegistry,
                  on_stream: Callable[[AudioSocketChannel], Awaitable[None]], *,
                  peers: Iterable[str], dtmf: bool = False, first_message_s: float = 5.0,
+                 max_connections: int = 60, bounds: WireBounds | None = None,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self._registry = registry
         self._on_stream = on_stream
         self._peers = tuple(peers)
         self._dtmf = dtmf
         self._first_message_s = first_message_s
+        self._max_connections = max_connections
+        self._bounds = bounds or WireBounds()
         self._clock = clock
         self._server: asyncio.Server | None = None
         self._connections: set[asyncio.Task[None]] = set()
@@ -78,6 +83,10 @@ class AudioSocketServer:
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
         assert task is not None
+        if len(self._connections) >= self._max_connections:
+            await self._refuse(writer, "capacity",
+                               f"{len(self._connections)} AudioSocket connections open")
+            return
         self._connections.add(task)
         try:
             channel = await self._bind(reader, writer)
@@ -122,7 +131,8 @@ class AudioSocketServer:
                                "UUID not announced for a live call (or already used)")
             return None
         log.info("AudioSocket stream for call %s from %s", binding.call_id[:16], host)
-        return AudioSocketChannel(reader, writer, binding, dtmf=self._dtmf)
+        return AudioSocketChannel(reader, writer, binding, dtmf=self._dtmf,
+                                  bounds=self._bounds, clock=self._clock)
 
     @staticmethod
     async def _first(reader: asyncio.StreamReader) -> aus.Message:

@@ -83,3 +83,13 @@ def test_encoder_refuses_what_the_wire_cannot_carry() -> None:
         aus.encode_dtmf("x")
     with pytest.raises(ValueError, match="range"):
         aus.encode(256)
+
+
+def test_decoder_stops_at_a_header_over_its_limit() -> None:
+    decoder = aus.Decoder(max_payload=320)
+    wire = aus.encode_audio(bytes(320)) + aus.encode_audio(bytes(322)) + aus.encode_hangup()
+    assert decoder.feed(wire[:200]) == []
+    assert decoder.feed(wire[200:]) == [aus.Message(aus.Kind.AUDIO, bytes(320))]
+    assert decoder.too_large == 322
+    assert decoder.pending == 0  # nothing of the oversized message is held
+    assert decoder.feed(aus.encode_hangup()) == []

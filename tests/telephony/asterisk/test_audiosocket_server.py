@@ -10,12 +10,20 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from ivr.call.limits import BoundedChannel, MediaLimits
 from ivr.sim.asterisk.media import MediaLeg
 from ivr.telephony.asterisk import audiosocket as aus
-from ivr.telephony.asterisk.channel import AudioSocketChannel
+from ivr.telephony.asterisk.channel import AudioSocketChannel, WireBounds
 from ivr.telephony.asterisk.server import AudioSocketServer, allowed
 from ivr.telephony.asterisk.streams import StreamRegistry
-from ivr.telephony.provider import AudioIn, DigitIn, MediaEvent, StreamEnded, WireProblem
+from ivr.telephony.provider import (
+    AudioIn,
+    DigitIn,
+    MediaChannel,
+    MediaEvent,
+    StreamEnded,
+    WireProblem,
+)
 
 
 @dataclass
@@ -29,18 +37,23 @@ class Env:
 
 
 async def _make(peers: tuple[str, ...] = ("127.0.0.1",), dtmf: bool = True,
-                first_message_s: float = 2.0) -> Env:
+                first_message_s: float = 2.0, max_connections: int = 60,
+                bounds: WireBounds | None = None,
+                wrap: Callable[[AudioSocketChannel], MediaChannel] | None = None) -> Env:
     registry = StreamRegistry()
     env: Env
 
     async def on_stream(channel: AudioSocketChannel) -> None:
         env.channels.put_nowait(channel)
-        async for event in channel.events():
+        media: MediaChannel = channel if wrap is None else wrap(channel)
+        await media.start()
+        async for event in media.events():
             env.events.append(event)
         await env.release.wait()
 
     server = AudioSocketServer(registry, on_stream, peers=peers, dtmf=dtmf,
-                               first_message_s=first_message_s, clock=lambda: 0.0)
+                               first_message_s=first_message_s,
+                               max_connections=max_connections, bounds=bounds, clock=lambda: 0.0)
     port = await server.start("127.0.0.1", 0)
     env = Env(registry, server, port)
     return env
@@ -192,6 +205,94 @@ async def test_digits_over_audiosocket_can_be_ignored() -> None:
         await client.leg.send(aus.encode_hangup())
         await _until(lambda: bool(env.events) and isinstance(env.events[-1], StreamEnded))
         assert env.events == [StreamEnded("hangup")]
+    finally:
+        env.release.set()
+        await env.server.close()
+
+
+# ---- bounds (the AudioSocket twin of the media sockets' SocketLimits) ---------------------
+
+
+async def test_connections_beyond_the_cap_are_refused_until_one_closes() -> None:
+    env = await _make(max_connections=1)
+    try:
+        first = await _connect(env, env.registry.announce("chan-8", {}, now=0.0))
+        await asyncio.wait_for(env.channels.get(), 5)
+        second_id = env.registry.announce("chan-9", {}, now=0.0)
+        refused = await _connect(env, second_id)
+        await asyncio.wait_for(refused.hung_up.wait(), 5)
+        assert env.server.stats.refused == {"capacity": 1}
+        assert len(env.registry) == 1  # the refused connection did not use up chan-9's UUID
+        await first.leg.send(aus.encode_hangup())
+        env.release.set()
+        await asyncio.wait_for(first.hung_up.wait(), 5)
+        await _until(lambda: not env.server._connections)
+        await _connect(env, second_id)
+        await asyncio.wait_for(env.channels.get(), 5)
+        assert env.server.stats.accepted == 2
+    finally:
+        env.release.set()
+        await env.server.close()
+
+
+async def _breach(bounds: WireBounds, messages: list[bytes],
+                  wrap: Callable[[AudioSocketChannel], MediaChannel] | None = None,
+                  ) -> tuple[Env, Client]:
+    env = await _make(bounds=bounds, wrap=wrap)
+    client = await _connect(env, env.registry.announce("chan-b", {}, now=0.0))
+    await asyncio.wait_for(env.channels.get(), 5)
+    for message in messages:
+        await client.leg.send(message)
+    await _until(lambda: bool(env.events) and isinstance(env.events[-1], StreamEnded))
+    await asyncio.wait_for(client.hung_up.wait(), 5)  # the IVR closed Asterisk's side
+    return env, client
+
+
+async def test_messages_beyond_the_rate_end_the_stream() -> None:
+    frame = aus.encode_audio(bytes(320))
+    env, _ = await _breach(WireBounds(messages_per_s=10, burst_s=1), [frame] * 11)
+    try:
+        assert len([e for e in env.events if isinstance(e, AudioIn)]) == 10
+        assert env.events[-1] == StreamEnded("closed", error="media_message_rate")
+    finally:
+        env.release.set()
+        await env.server.close()
+
+
+async def test_a_message_over_the_size_limit_ends_the_stream_unread() -> None:
+    big = aus.encode(0x42, bytes(1000))  # an unknown kind: otherwise only a wire problem
+    env, _ = await _breach(WireBounds(max_message_bytes=512),
+                           [aus.encode_audio(bytes(320)), big[:200]])
+    try:
+        assert [type(e) for e in env.events] == [AudioIn, StreamEnded]
+        assert env.events[-1] == StreamEnded("closed", error="media_message_too_large")
+    finally:
+        env.release.set()
+        await env.server.close()
+
+
+async def test_too_much_audio_in_one_message_ends_the_stream() -> None:
+    env, _ = await _breach(WireBounds(max_audio_bytes=3200), [aus.encode_audio(bytes(3202))])
+    try:
+        assert env.events == [StreamEnded("closed", error="media_frame_too_large")]
+    finally:
+        env.release.set()
+        await env.server.close()
+
+
+async def test_the_calls_media_bounds_apply_to_audiosocket_streams() -> None:
+    """The hub wraps every provider's channel in ``BoundedChannel``: audio faster than real
+    time beyond the burst ends an AudioSocket stream too."""
+    breaches: list[str] = []
+
+    def bounded(channel: AudioSocketChannel) -> MediaChannel:
+        return BoundedChannel(channel, MediaLimits(burst_s=0.1), lambda: 0.0, breaches.append)
+
+    env, _ = await _breach(WireBounds(), [aus.encode_audio(bytes(320))] * 8, wrap=bounded)
+    try:
+        assert len([e for e in env.events if isinstance(e, AudioIn)]) == 5  # 100 ms at 16 kB/s
+        assert env.events[-1] == StreamEnded("closed", error="media_rate")
+        assert breaches == ["media_rate"]
     finally:
         env.release.set()
         await env.server.close()
