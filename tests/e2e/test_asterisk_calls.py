@@ -16,7 +16,7 @@ from ivr.sim.dialogues import DialogueOutcome, load_all, run_dialogues, table
 from ivr.sim.phone import SimOptions
 from ivr.telephony.asterisk import audiosocket as aus
 from tests.e2e.asterisk_thread import EmulatorThread
-from tests.e2e.conftest import AUTH_TOKEN, ROOT, Server
+from tests.e2e.conftest import API_TOKEN, AUTH_TOKEN, ROOT, Server
 
 pytestmark = pytest.mark.e2e
 
@@ -33,7 +33,7 @@ def asterisk_outcomes(server: Server, asterisk: EmulatorThread) -> dict[str, Dia
 
     async def go() -> list[DialogueOutcome]:
         await emu.wait_subscribed(30)
-        options = SimOptions(base_url=server.url, auth_token=AUTH_TOKEN)
+        options = SimOptions(base_url=server.url, auth_token=AUTH_TOKEN, api_token=API_TOKEN)
         return await run_dialogues(SCRIPTS, options, concurrency=5,
                                    phone=AsteriskPhone(options, emu))
 

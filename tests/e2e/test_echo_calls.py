@@ -12,7 +12,7 @@ import pytest
 from ivr.sim.dialogues import DialogueOutcome, load_all, run_dialogues, table
 from ivr.sim.echo import EchoSpec
 from ivr.sim.phone import SimOptions
-from tests.e2e.conftest import AUTH_TOKEN, ROOT, Server
+from tests.e2e.conftest import API_TOKEN, AUTH_TOKEN, ROOT, Server
 
 pytestmark = pytest.mark.e2e
 
@@ -27,9 +27,9 @@ BARGE_STOP_MS = 300
 
 @pytest.fixture(scope="module")
 def echo_outcomes(server: Server) -> dict[str, DialogueOutcome]:
-    options = SimOptions(base_url=server.url, auth_token=AUTH_TOKEN,
+    options = SimOptions(base_url=server.url, auth_token=AUTH_TOKEN, api_token=API_TOKEN,
                          echo=EchoSpec(level_db=-25, delay_ms=60))
-    done = asyncio.run(run_dialogues(SCRIPTS, options, concurrency=6))
+    done = asyncio.run(run_dialogues(SCRIPTS, options, concurrency=12))
     print(table(done))
     return {o.script.name: o for o in done}
 
