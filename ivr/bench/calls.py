@@ -48,7 +48,24 @@ def turn_latencies(results: list[SimResult]) -> tuple[dict[str, list[float]], in
     return by_kind, unmatched
 
 
-def summarize(results: list[SimResult], wall_s: float, calls: int) -> dict[str, Any]:
+def barge_ins(results: list[SimResult]) -> dict[str, Any]:
+    """The script's barge-ins, the ones the IVR counted (more: the bot cut itself off, e.g. on
+    its own echo) and how fast a genuine one stopped the prompt (media clock)."""
+    scripted = sum(1 for r in results for t in r.turns if t.barge_in)
+    counted = [int(((r.record or {}).get("counters") or {}).get("barge_ins", 0))
+               for r in results]
+    extra = sum(max(0, c - sum(1 for t in r.turns if t.barge_in))
+                for r, c in zip(results, counted, strict=True))
+    stops = [t.barge_stop_ms for r in results for t in r.turns
+             if t.barge_in and t.barge_stop_ms is not None]
+    return {"scripted": scripted, "counted_by_ivr": sum(counted), "unscripted": extra,
+            "never_stopped": sum(1 for r in results for t in r.turns
+                                 if t.barge_in and t.barge_stop_ms is None),
+            "stop_ms": spread(stops)}
+
+
+def summarize(results: list[SimResult], wall_s: float, calls: int,
+              expected_outcome: str | None = None) -> dict[str, Any]:
     by_kind, unmatched = turn_latencies(results)
     every = [v for values in by_kind.values() for v in values]
     closed = [v for kind, values in by_kind.items() if kind in CLOSED for v in values]
@@ -64,6 +81,9 @@ def summarize(results: list[SimResult], wall_s: float, calls: int) -> dict[str, 
         "turn_latency_ms": {"all": spread(every), "closed": spread(closed),
                             **{kind: spread(v) for kind, v in sorted(by_kind.items())}},
         "turns_not_classified": unmatched,
+        "outcome_as_scripted": sum(1 for r in results if expected_outcome is not None
+                                   and (r.record or {}).get("outcome") == expected_outcome),
+        "barge_ins": barge_ins(results),
         "phone_frames_sent": sum(r.frames_sent for r in results),
         "phone_frames_late": sum(r.frames_late for r in results),
         "wall_s": round(wall_s, 1),
@@ -120,7 +140,9 @@ async def run_call_bench(args: argparse.Namespace, config: Config) -> int:
         return float(m1.get(f"ivr_{name}", 0.0)) - float(m0.get(f"ivr_{name}", 0.0))
 
     audio_s = delta("asr_audio_seconds_total")
-    summary = summarize(results, wall, args.calls * args.rounds)
+    expected = script.expect.get("outcome")
+    summary = summarize(results, wall, args.calls * args.rounds,
+                        str(expected) if expected is not None else None)
     summary.update(
         provider=args.provider, echo_db=args.echo_db, concurrent_calls=args.calls,
         rounds=args.rounds,
