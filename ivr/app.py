@@ -40,6 +40,7 @@ from ivr.customers.model import FollowUpKind
 from ivr.customers.service import CustomerService
 from ivr.dialogue.bridge import RasaBridge
 from ivr.metrics import Metrics
+from ivr.providers import build_providers, echo_factory
 from ivr.rasa_children import ensure_rasa_tokens, rasa_children
 from ivr.readiness import Readiness
 from ivr.server_key import derive, server_key
@@ -215,9 +216,10 @@ def _services_ctx(config: Config, twilio: TwilioAdapter
             await customers.protect_ids(hasher)
             queue = AgentQueue(agent_store)
             await _recover_queue(queue, customers)
-            control = _twilio_control(config, http)
-            twilio.use_control(control)
-            adapters: list[ProviderAdapter] = [twilio]
+            twilio_control = _twilio_control(config, http)
+            twilio.use_control(twilio_control)
+            providers = await build_providers(config, twilio, twilio_control)
+            control = providers.control
             handoff = QueueHandoff(
                 queue, control, store, customers, prompts,
                 read_wav_8k(HOLD_MUSIC), max_wait_s=config.agents.max_wait_s,
@@ -238,6 +240,7 @@ def _services_ctx(config: Config, twilio: TwilioAdapter
                                         no_input_ms=config.asr.no_input_ms,
                                         max_utterance_ms=config.asr.max_utterance_ms),
                 vad_aggressiveness=config.asr.vad_aggressiveness,
+                echo=echo_factory(config),
             )
             campaigns = await open_campaign_service(config, store, customer_store, control,
                                                     config.twilio.caller_id)
@@ -269,7 +272,7 @@ def _services_ctx(config: Config, twilio: TwilioAdapter
             else:
                 poll = asyncio.create_task(readiness.poll_rasa())
                 stack.callback(poll.cancel)
-            for adapter in adapters:
+            for adapter in providers.adapters:
                 await adapter.start(hub)
                 stack.push_async_callback(adapter.close)
             if dialer_enabled(config, control):

@@ -26,6 +26,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def add_sim_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--provider", choices=("twilio", "asterisk"), default="twilio",
+                        help="telephony path: Twilio's wire, or Asterisk's (an emulator at "
+                             "asterisk.ari_url that the running IVR connects to)")
+    parser.add_argument("--echo-db", type=float, metavar="DB",
+                        help="leak the bot's audio into the caller's track this many dB down "
+                             "(e.g. -25: a speakerphone or hybrid echo)")
+    parser.add_argument("--echo-delay-ms", type=int, default=60,
+                        help="delay of that echo (default 60)")
+
+
 def cmd_call(args: argparse.Namespace) -> int:
     from ivr.sim.cli import run_call
 
@@ -49,17 +60,22 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def cmd_test_dialogues(args: argparse.Namespace) -> int:
-    from ivr.sim.cli import options_from_config
-    from ivr.sim.dialogues import load_all, run_dialogues, table
+    from ivr.sim.cli import echo_spec, options_from_config
+    from ivr.sim.dialogues import DialogueOutcome, load_all, run_dialogues, table
+    from ivr.sim.providers import phone_for
 
     config = _config(args)
     scripts = load_all([Path(p) for p in (args.paths or ["audio/fixtures"])])
     if not scripts:
         print("no script.yaml found", file=sys.stderr)
         return 2
-    outcomes = asyncio.run(
-        run_dialogues(scripts, options_from_config(config, args.url), args.concurrency)
-    )
+    options = options_from_config(config, args.url, echo_spec(args))
+
+    async def run() -> list[DialogueOutcome]:
+        async with phone_for(args.provider, options, config) as phone:
+            return await run_dialogues(scripts, options, args.concurrency, phone)
+
+    outcomes = asyncio.run(run())
     print(table(outcomes))
     return 0 if all(o.ok for o in outcomes) else 1
 
@@ -118,6 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
     call.add_argument("--lang", default="zh")
     call.add_argument("--record", help="write the call audio (stereo caller/bot) to this WAV")
     call.add_argument("--json", action="store_true", help="print the result as JSON")
+    add_sim_arguments(call)
     call.set_defaults(func=cmd_call)
 
     phone = sub.add_parser("softphone", help="talk to the bot with a microphone and speakers")
@@ -143,12 +160,11 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--url", help="server base URL (default: server.public_url)")
     bench.add_argument("--serve", action="store_true",
                        help="start a private `ivr serve` for the benchmark and stop it after")
-    bench.add_argument("--provider", default="twilio", choices=["twilio"],
-                       help="which provider the simulated phone speaks")
     bench.add_argument("--script", help="caller script (default: the zh happy-path fixture)")
     bench.add_argument("--tts", action="store_true",
                        help="measure the speech synthesizer instead of calls")
     bench.add_argument("--out", default="bench-results/bench.json")
+    add_sim_arguments(bench)
     bench.set_defaults(func=cmd_bench)
 
     dialogues = sub.add_parser("test-dialogues",
@@ -156,6 +172,7 @@ def build_parser() -> argparse.ArgumentParser:
     dialogues.add_argument("paths", nargs="*", help="script files or folders (audio/fixtures)")
     dialogues.add_argument("--url", help="server base URL (default: server.public_url)")
     dialogues.add_argument("--concurrency", type=int, default=10)
+    add_sim_arguments(dialogues)
     dialogues.set_defaults(func=cmd_test_dialogues)
 
     setup = sub.add_parser("setup", help="models, Rasa training and prompt rendering")

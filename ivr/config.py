@@ -70,6 +70,52 @@ class TwilioConfig:
 
 
 @dataclass(frozen=True)
+class AsteriskConfig:
+    """The company's own PBX: ARI (REST + events) for call control, AudioSocket for audio."""
+
+    enabled: bool = False
+    ari_url: str = "http://127.0.0.1:8088/ari"
+    ari_user: str = "ivr"
+    # Secret: IVR_ASTERISK_ARI_PASSWORD or config/local.toml (git-ignored), never committed.
+    ari_password: str = field(default="", repr=False)
+    app: str = "ivr"  # the Stasis application named in the dialplan
+    # Where the IVR's AudioSocket server listens, and the host:port Asterisk connects to.
+    audiosocket_host: str = "127.0.0.1"
+    audiosocket_port: int = 9092
+    audiosocket_advertise: str = ""  # default: audiosocket_host:audiosocket_port
+    # Addresses allowed to open AudioSocket connections (comma-separated); empty: the ARI
+    # host's addresses.
+    audiosocket_peers: str = ""
+    dtmf_from: str = "ari"  # "ari" (ChannelDtmfReceived) or "audiosocket" (0x03, Asterisk 20.13+)
+    # Outbound calls: the dial string ({number} is replaced) and the caller id shown. Calls
+    # from these caller ids (comma-separated; a campaign's caller id) go through the PBX, and
+    # every outbound call does with outbound_default.
+    outbound_endpoint: str = "PJSIP/{number}@trunk"
+    caller_id: str = ""
+    outbound_numbers: str = ""
+    outbound_default: bool = False
+    ring_timeout_s: int = 30
+    # Transfers to agents continue the caller's channel in this dialplan context at the
+    # agent's extension or queue name.
+    transfer_context: str = "ivr-agents"
+    request_timeout_s: float = 5.0
+
+
+@dataclass(frozen=True)
+class EchoConfig:
+    """Echo cancellation of the caller's track with the bot's own audio as reference, and the
+    barge-in gate that ignores speech explained by that echo."""
+
+    enabled: bool = True
+    tail_ms: int = 300  # longest echo delay (provider buffering + line) + room response
+    margin_db: float = 6.0
+    hangover_ms: int = 200
+    residual_suppression: bool = False
+    # Frames explained as the bot's own echo become silence before the VAD and the recognizer.
+    suppress_echo: bool = True
+
+
+@dataclass(frozen=True)
 class RasaConfig:
     # managed: `ivr serve` starts and supervises the Rasa and action servers itself.
     managed: bool = True
@@ -195,6 +241,8 @@ class StoreConfig:
 class Config:
     server: ServerConfig = field(default_factory=ServerConfig)
     twilio: TwilioConfig = field(default_factory=TwilioConfig)
+    asterisk: AsteriskConfig = field(default_factory=AsteriskConfig)
+    echo: EchoConfig = field(default_factory=EchoConfig)
     rasa: RasaConfig = field(default_factory=RasaConfig)
     asr: AsrConfig = field(default_factory=AsrConfig)
     tts: TtsConfig = field(default_factory=TtsConfig)
@@ -326,6 +374,9 @@ def validate(config: Config) -> None:
             "IVR_TWILIO_AUTH_TOKEN to your Twilio auth token, or start `make run` / `ivr serve` "
             f"once: local mode generates one into {config.server.data_dir / 'secrets.toml'})"
         )
+    _validate_asterisk(config.asterisk)
+    if not 20 <= config.echo.tail_ms <= 2000:
+        raise ConfigError("setting echo.tail_ms: must be between 20 and 2000")
     if not 0 <= config.asr.vad_aggressiveness <= 3:
         raise ConfigError("setting asr.vad_aggressiveness: must be 0..3")
     for name in ("min_speech_ms", "end_silence_ms", "no_input_ms", "max_utterance_ms"):
@@ -355,6 +406,23 @@ def validate(config: Config) -> None:
     rasa = urlsplit(config.rasa.url)
     if rasa.scheme not in ("http", "https") or not rasa.hostname:
         raise ConfigError(f"setting rasa.url: must be an http URL (got {config.rasa.url!r})")
+
+
+def _validate_asterisk(ast: AsteriskConfig) -> None:
+    if not ast.enabled:
+        return
+    url = urlsplit(ast.ari_url)
+    if url.scheme not in ("http", "https") or not url.hostname:
+        raise ConfigError(f"setting asterisk.ari_url: must be an http(s) URL (got {ast.ari_url!r})")
+    if not ast.ari_password:
+        raise ConfigError("setting asterisk.ari_password: required (set "
+                          "IVR_ASTERISK_ARI_PASSWORD or put it in config/local.toml)")
+    if not 0 < ast.audiosocket_port < 65536:
+        raise ConfigError("setting asterisk.audiosocket_port: out of range")
+    if ast.dtmf_from not in ("ari", "audiosocket"):
+        raise ConfigError("setting asterisk.dtmf_from: must be 'ari' or 'audiosocket'")
+    if "{number}" not in ast.outbound_endpoint:
+        raise ConfigError("setting asterisk.outbound_endpoint: must contain {number}")
 
 
 def _validate_security(config: Config) -> None:

@@ -34,8 +34,8 @@ RASA_VENV = ROOT / ".venv-rasa"
 LOCK = ROOT / "rasa_project" / "requirements.lock"
 LOG = ROOT / "var" / "logs" / "setup.log"
 DEBIAN_PACKAGES = {
-    "run": ["espeak-ng", "libespeak-ng1", "libportaudio2"],
-    "test": ["espeak-ng", "libespeak-ng1", "libportaudio2", "chromium"],
+    "run": ["espeak-ng", "libespeak-ng1", "libportaudio2", "libspeexdsp1"],
+    "test": ["espeak-ng", "libespeak-ng1", "libportaudio2", "libspeexdsp1", "chromium"],
 }
 # Commands the IVR runs, checked on PATH (a package can be installed yet not reachable).
 COMMANDS = {"espeak-ng": "espeak-ng libespeak-ng1"}

@@ -62,3 +62,20 @@ def test_stages_of_a_reply_come_from_the_record() -> None:
     summary = stage_summary([record, record])
     assert summary["digits"]["endpoint_and_other_ms"]["p50"] == 200.0
     assert summary["all"]["latency_ms"]["n"] == 2
+
+
+def test_barge_ins_the_script_did_not_make_are_counted() -> None:
+    genuine = call([300], ["yes_no"], 100)
+    genuine.turns[0].barge_in, genuine.turns[0].barge_stop_ms = True, 180.0
+    genuine.record = {**(genuine.record or {}), "counters": {"barge_ins": 1},
+                      "outcome": "completed"}
+    echoed = call([300], ["yes_no"], 100)  # no barge-in scripted, the IVR counted two
+    echoed.record = {**(echoed.record or {}), "counters": {"barge_ins": 2}, "outcome": "failed"}
+    stuck = call([300], ["yes_no"], 100)
+    stuck.turns[0].barge_in = True  # the bot never stopped
+    summary = summarize([genuine, echoed, stuck], 5.0, 3, expected_outcome="completed")
+    assert summary["barge_ins"] == {"scripted": 2, "counted_by_ivr": 3, "unscripted": 2,
+                                    "never_stopped": 1,
+                                    "stop_ms": {"n": 1, "p50": 180.0, "p95": 180.0,
+                                                "max": 180.0}}
+    assert summary["outcome_as_scripted"] == 1

@@ -7,21 +7,23 @@ import asyncio
 import contextlib
 import dataclasses
 import platform
+import secrets
 import time
 from collections.abc import AsyncIterator
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import psutil
 
-from ivr.bench.serve import served
+from ivr.bench.serve import asterisk_environment, served
 from ivr.bench.stages import stage_summary
 from ivr.bench.stats import ResourceMonitor, server_state, spread, write_results
 from ivr.config import ROOT, Config
-from ivr.sim.cli import options_from_config
-from ivr.sim.phone import PhoneSimulator, SimResult
+from ivr.sim.cli import echo_spec, options_from_config
+from ivr.sim.line import SimResult
+from ivr.sim.providers import Phone, phone_for
 from ivr.sim.script import CallScript, load_script
 
 DEFAULT_SCRIPT = ROOT / "audio" / "fixtures" / "zh" / "happy_path" / "script.yaml"
@@ -48,7 +50,24 @@ def turn_latencies(results: list[SimResult]) -> tuple[dict[str, list[float]], in
     return by_kind, unmatched
 
 
-def summarize(results: list[SimResult], wall_s: float, calls: int) -> dict[str, Any]:
+def barge_ins(results: list[SimResult]) -> dict[str, Any]:
+    """The script's barge-ins, the ones the IVR counted (more: the bot cut itself off, e.g. on
+    its own echo) and how fast a genuine one stopped the prompt (media clock)."""
+    scripted = sum(1 for r in results for t in r.turns if t.barge_in)
+    counted = [int(((r.record or {}).get("counters") or {}).get("barge_ins", 0))
+               for r in results]
+    extra = sum(max(0, c - sum(1 for t in r.turns if t.barge_in))
+                for r, c in zip(results, counted, strict=True))
+    stops = [t.barge_stop_ms for r in results for t in r.turns
+             if t.barge_in and t.barge_stop_ms is not None]
+    return {"scripted": scripted, "counted_by_ivr": sum(counted), "unscripted": extra,
+            "never_stopped": sum(1 for r in results for t in r.turns
+                                 if t.barge_in and t.barge_stop_ms is None),
+            "stop_ms": spread(stops)}
+
+
+def summarize(results: list[SimResult], wall_s: float, calls: int,
+              expected_outcome: str | None = None) -> dict[str, Any]:
     by_kind, unmatched = turn_latencies(results)
     every = [v for values in by_kind.values() for v in values]
     closed = [v for kind, values in by_kind.items() if kind in CLOSED for v in values]
@@ -64,6 +83,9 @@ def summarize(results: list[SimResult], wall_s: float, calls: int) -> dict[str, 
         "turn_latency_ms": {"all": spread(every), "closed": spread(closed),
                             **{kind: spread(v) for kind, v in sorted(by_kind.items())}},
         "turns_not_classified": unmatched,
+        "outcome_as_scripted": sum(1 for r in results if expected_outcome is not None
+                                   and (r.record or {}).get("outcome") == expected_outcome),
+        "barge_ins": barge_ins(results),
         "phone_frames_sent": sum(r.frames_sent for r in results),
         "phone_frames_late": sum(r.frames_late for r in results),
         "wall_s": round(wall_s, 1),
@@ -71,7 +93,7 @@ def summarize(results: list[SimResult], wall_s: float, calls: int) -> dict[str, 
     }
 
 
-async def _staggered(sim: PhoneSimulator, script: CallScript, index: int,
+async def _staggered(sim: Phone, script: CallScript, index: int,
                      args: argparse.Namespace) -> SimResult:
     """Call ``index`` starts ``index`` steps into the ``--stagger-s`` window."""
     await asyncio.sleep(index * args.stagger_s / max(1, args.calls))
@@ -79,28 +101,38 @@ async def _staggered(sim: PhoneSimulator, script: CallScript, index: int,
 
 
 @contextlib.asynccontextmanager
-async def _server(args: argparse.Namespace, config: Config) -> AsyncIterator[tuple[str, int]]:
+async def _server(args: argparse.Namespace, config: Config
+                  ) -> AsyncIterator[tuple[str, int, Config]]:
+    """The server's URL and pid, and the config the phone uses (for Asterisk: where the
+    emulator listens)."""
     if args.serve:
-        async with served(args.config) as (url, pid):
-            yield url, pid
+        extra: dict[str, str] = {}
+        if args.provider == "asterisk":
+            extra = asterisk_environment(secrets.token_hex(8))
+            config = replace(config, asterisk=replace(
+                config.asterisk, enabled=True, ari_url=extra["IVR_ASTERISK_ARI_URL"],
+                ari_password=extra["IVR_ASTERISK_ARI_PASSWORD"]))
+        async with served(args.config, extra_env=extra) as (url, pid):
+            yield url, pid, config
         return
-    yield args.url or config.server.public_url, 0
+    yield args.url or config.server.public_url, 0, config
 
 
 async def run_call_bench(args: argparse.Namespace, config: Config) -> int:
     script = load_script(Path(args.script) if args.script else DEFAULT_SCRIPT)
     solo: list[SimResult] = []  # the warm-up calls, alone: a turn's uncontended cost
-    async with _server(args, config) as (url, pid):
-        options = options_from_config(config, url)
+    async with contextlib.AsyncExitStack() as stack:
+        url, pid, config = await stack.enter_async_context(_server(args, config))
+        options = options_from_config(config, url, echo_spec(args))
         if args.serve:  # the private server's public URL is its own address
             options = dataclasses.replace(options, public_url=url)
+        sim = await stack.enter_async_context(phone_for(args.provider, options, config))
         base = options.base_url.rstrip("/")
         headers = {"Authorization": f"Bearer {options.api_token}"} if options.api_token else {}
         before = await server_state(base, headers)
         if not before.get("ready"):
             print(f"server not ready: {before.get('reason')}")
             return 2
-        sim = PhoneSimulator(options)
         for _ in range(args.warmup):  # the first calls after a start pay for lazy loading
             solo.append(await sim.call(script))
         before = await server_state(base, headers)
@@ -122,9 +154,12 @@ async def run_call_bench(args: argparse.Namespace, config: Config) -> int:
         return float(m1.get(f"ivr_{name}", 0.0)) - float(m0.get(f"ivr_{name}", 0.0))
 
     audio_s = delta("asr_audio_seconds_total")
-    summary = summarize(results, wall, args.calls * args.rounds)
+    expected = script.expect.get("outcome")
+    summary = summarize(results, wall, args.calls * args.rounds,
+                        str(expected) if expected is not None else None)
     summary.update(
-        provider=args.provider, concurrent_calls=args.calls, rounds=args.rounds,
+        provider=args.provider, echo_db=args.echo_db, concurrent_calls=args.calls,
+        rounds=args.rounds,
         warmup_calls=args.warmup, script=str(script.path),
         asr_rtf=round(delta("asr_decode_seconds_total") / audio_s, 4) if audio_s else None,
         server_playback_frames=int(delta("playback_frames_total")),

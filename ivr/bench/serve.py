@@ -49,14 +49,22 @@ def _environment(port: int, data: Path, config_file: str | None) -> dict[str, st
     return env
 
 
+def asterisk_environment(password: str) -> dict[str, str]:
+    """Settings for a private server whose PBX is the Asterisk emulator on a free port."""
+    return {"IVR_ASTERISK_ENABLED": "true",
+            "IVR_ASTERISK_ARI_URL": f"http://127.0.0.1:{_port()}/ari",
+            "IVR_ASTERISK_ARI_PASSWORD": password,
+            "IVR_ASTERISK_AUDIOSOCKET_PORT": str(_port())}
+
+
 @contextlib.asynccontextmanager
-async def served(config_file: str | None,
-                 ready_timeout_s: float = 400) -> AsyncIterator[tuple[str, int]]:
+async def served(config_file: str | None, ready_timeout_s: float = 400,
+                 extra_env: dict[str, str] | None = None) -> AsyncIterator[tuple[str, int]]:
     port = _port()
     url = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory(prefix="ivr-bench-") as tmp:
         data = Path(tmp)
-        env = _environment(port, data, config_file)
+        env = {**_environment(port, data, config_file), **(extra_env or {})}
         ivr = [sys.executable, "-m", "ivr.cli"]
         load = await asyncio.create_subprocess_exec(
             *ivr, "customers", "import", str(CUSTOMERS), "--db", env["IVR_STORE_SQLITE_PATH"],

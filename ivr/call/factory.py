@@ -8,7 +8,9 @@ from typing import TYPE_CHECKING
 
 from ivr.asr.base import AsrEngine
 from ivr.audio.echo import (
+    BargeInGate,
     BargeInGateFactory,
+    EchoCanceller,
     EchoCancellerFactory,
     OpenGate,
     PassThroughCanceller,
@@ -45,6 +47,8 @@ class DriverFactory:
     vad_aggressiveness: int
     canceller: EchoCancellerFactory = PassThroughCanceller
     gate: BargeInGateFactory = OpenGate
+    # One object per call that is both (a gate that must see every frame the canceller sees).
+    echo: Callable[[int], tuple[EchoCanceller, BargeInGate]] | None = None
     lead_ms: int = 60
 
     def __call__(self, call: CallContext, channel: MediaChannel, start: MediaStart, *,
@@ -62,10 +66,11 @@ class DriverFactory:
             return CallerAsr(self.engine, self.executor, call.language,
                              expect or Expectation.OPEN, self.parts.metrics, on_partial)
 
+        canceller, gate = self.echo(start.rate) if self.echo is not None else \
+            (self.canceller(start.rate), self.gate(start.rate))
         listener = Listener(start.rate, WebRtcVad(start.rate, self.vad_aggressiveness),
                             self.endpoint, open_stream, emit, clock.now,
-                            canceller=self.canceller(start.rate), gate=self.gate(start.rate),
-                            played=played)
+                            canceller=canceller, gate=gate, played=played)
         playback = Playback(channel.send_audio, rate=start.rate, frame_ms=start.frame_ms,
                             clock=clock, played=played, report=emit, lead_ms=self.lead_ms)
         media = CallMedia(

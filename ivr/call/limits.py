@@ -18,8 +18,9 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from enum import StrEnum
 
+from ivr.core.bounds import Breach as Breach
+from ivr.core.bounds import TokenBucket as TokenBucket
 from ivr.telephony.media import (
     AudioIn,
     DigitIn,
@@ -31,34 +32,6 @@ from ivr.telephony.media import (
 )
 
 log = logging.getLogger(__name__)
-
-
-class Breach(StrEnum):
-    MESSAGE_RATE = "media_message_rate"
-    MEDIA_RATE = "media_rate"
-    MEDIA_FRAME = "media_frame_too_large"
-    MESSAGE_SIZE = "media_message_too_large"
-    WIRE_ERRORS = "wire_error_flood"
-
-
-@dataclass
-class TokenBucket:
-    rate: float  # tokens per second
-    capacity: float
-    tokens: float
-    last: float
-
-    @classmethod
-    def full(cls, rate: float, capacity: float, now: float) -> TokenBucket:
-        return cls(rate, capacity, capacity, now)
-
-    def take(self, amount: float, now: float) -> bool:
-        self.tokens = min(self.capacity, self.tokens + max(0.0, now - self.last) * self.rate)
-        self.last = now
-        if amount > self.tokens:
-            return False
-        self.tokens -= amount
-        return True
 
 
 @dataclass(frozen=True, slots=True)

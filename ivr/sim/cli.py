@@ -9,17 +9,29 @@ from typing import Any
 
 from ivr.config import Config
 from ivr.core.types import Language
-from ivr.sim.phone import PhoneSimulator, SimOptions, SimResult
+from ivr.sim.echo import EchoSpec
+from ivr.sim.phone import SimOptions, SimResult
+from ivr.sim.providers import phone_for
 from ivr.sim.script import CallerTurn, CallScript, load_script
 from ivr.sim.wavio import write_wav
 
 
-def options_from_config(config: Config, url: str | None) -> SimOptions:
+def echo_spec(args: argparse.Namespace) -> EchoSpec | None:
+    """``--echo-db``/``--echo-delay-ms`` → the simulated echo path (None without echo)."""
+    level = getattr(args, "echo_db", None)
+    if level is None:
+        return None
+    return EchoSpec(level_db=float(level), delay_ms=int(getattr(args, "echo_delay_ms", 60)))
+
+
+def options_from_config(config: Config, url: str | None,
+                        echo: EchoSpec | None = None) -> SimOptions:
     return SimOptions(
         base_url=url or config.server.public_url,
         public_url=config.server.public_url,
         auth_token=config.twilio.auth_token or "insecure-dev",
         api_token=config.server.api_token,
+        echo=echo,
     )
 
 
@@ -44,6 +56,9 @@ def describe(result: SimResult) -> str:
         if timing.latency_ms is not None:
             lines.append(f"  caller turn {timing.index} ({timing.kind} {timing.said!r}): "
                          f"reply after {timing.latency_ms:.0f} ms")
+        if timing.barge_stop_ms is not None:
+            lines.append(f"  caller turn {timing.index}: the bot stopped "
+                         f"{timing.barge_stop_ms:.0f} ms after the caller started (media clock)")
     lines.append(f"outcome: {record.get('outcome')}; frames sent {result.frames_sent}, "
                  f"late {result.frames_late}, bot frames {result.bot_frames}, "
                  f"marks echoed {result.marks_echoed}, clears {result.clears}")
@@ -67,7 +82,9 @@ async def run_call(args: argparse.Namespace, config: Config) -> int:
     else:
         turns = tuple(CallerTurn(say=Path(w).stem, wav=Path(w)) for w in args.say)
         script = CallScript(name="adhoc", lang=Language(args.lang), turns=turns)
-    result = await PhoneSimulator(options_from_config(config, args.url)).call(script)
+    options = options_from_config(config, args.url, echo_spec(args))
+    async with phone_for(getattr(args, "provider", "twilio"), options, config) as phone:
+        result = await phone.call(script)
     if args.record and result.recording:
         write_wav(Path(args.record), result.recording, channels=2)
     print(json.dumps(result_json(result), ensure_ascii=False, indent=1) if args.json

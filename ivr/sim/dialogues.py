@@ -9,7 +9,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ivr.sim.phone import PhoneSimulator, SimOptions, SimResult
+from ivr.sim.line import SimResult
+from ivr.sim.phone import PhoneSimulator, SimOptions
+from ivr.sim.providers import Phone
 from ivr.sim.script import CallScript, load_script
 
 COUNTERS = ("barge_ins", "no_input", "no_match", "turns")
@@ -101,8 +103,10 @@ def check(script: CallScript, result: SimResult) -> list[str]:
 
 
 async def run_dialogues(scripts: Sequence[CallScript], options: SimOptions,
-                        concurrency: int = 10) -> list[DialogueOutcome]:
-    sim = PhoneSimulator(options)
+                        concurrency: int = 10, phone: Phone | None = None
+                        ) -> list[DialogueOutcome]:
+    """Run every script (``phone``: the provider path, Twilio's by default)."""
+    sim: Phone = phone or PhoneSimulator(options)
     gate = asyncio.Semaphore(concurrency)
 
     async def one(script: CallScript) -> DialogueOutcome:

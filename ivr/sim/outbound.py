@@ -16,6 +16,7 @@ import aiohttp
 
 from ivr.sim.phone import LiveCall, PhoneSimulator, SimOptions, SimResult
 from ivr.sim.script import CallScript
+from ivr.sim.turns import drive_script
 from ivr.telephony.twilio.signature import SIGNATURE_HEADER, sign
 
 
@@ -41,8 +42,8 @@ class OutboundPhone(PhoneSimulator):
                                    from_ or self.o.to_number)
 
         async def drive(live: LiveCall) -> None:
-            await self._drive(live.ws, live.stream_sid, script, live.line, live.result,
-                              before_turn)
+            await drive_script(live.wire, script, live.line, live.result, self.o.pacing,
+                               before_turn)
 
         try:
             return await self.run(script, drive, record=record, call_sid=call_sid)

@@ -34,3 +34,24 @@ def real_speech() -> dict[str, bytes]:
         assert rate == 16000
         out[path.name.split("_")[0]] = pcm
     return out
+
+
+@pytest.fixture(scope="session")
+def bot_prompts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    """Language → an espeak-ng prompt (8 kHz float samples) that plays the bot."""
+    from tests.audio.echo_signals import BOT_TEXTS, synth
+
+    out = tmp_path_factory.mktemp("bot-prompts")
+    return {lang: synth(text, voice, out / f"{lang}.wav")
+            for lang, (voice, text) in BOT_TEXTS.items()}
+
+
+@pytest.fixture(scope="session")
+def callers_8k(real_speech: dict[str, bytes]) -> dict[str, object]:
+    """Clip name → real human speech at 8 kHz, float samples at its own level."""
+    import numpy as np
+
+    from ivr.audio.resample import resample
+
+    return {name: np.frombuffer(resample(pcm, 16000, 8000), dtype="<i2").astype(np.float64)
+            for name, pcm in real_speech.items()}

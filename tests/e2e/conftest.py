@@ -18,6 +18,8 @@ import psutil
 import pytest
 import requests
 
+from tests.e2e.asterisk_thread import ARI_PASSWORD, ARI_USER, EmulatorThread
+
 ROOT = Path(__file__).resolve().parents[2]
 IVR = ROOT / ".venv" / "bin" / "ivr"
 TEST_CONFIG = ROOT / "config" / "test.toml"
@@ -110,8 +112,24 @@ def start_server(tmp: Path, **overrides: str) -> Server:
 
 
 @pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    srv = start_server(tmp_path_factory.mktemp("ivr-e2e"))
+def asterisk() -> Iterator[EmulatorThread]:
+    """The session's PBX: an Asterisk emulator the server's Asterisk adapter connects to."""
+    emu = EmulatorThread()
+    emu.start()
+    yield emu
+    emu.stop()
+
+
+def asterisk_env(emu: EmulatorThread) -> dict[str, str]:
+    return {"IVR_ASTERISK_ENABLED": "true", "IVR_ASTERISK_ARI_URL": emu.url,
+            "IVR_ASTERISK_ARI_USER": ARI_USER, "IVR_ASTERISK_ARI_PASSWORD": ARI_PASSWORD,
+            "IVR_ASTERISK_AUDIOSOCKET_PORT": str(free_port())}
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory,
+           asterisk: EmulatorThread) -> Iterator[Server]:
+    srv = start_server(tmp_path_factory.mktemp("ivr-e2e"), **asterisk_env(asterisk))
     children = psutil.Process(srv.proc.pid).children(recursive=True)
     yield srv
     code = srv.stop()
