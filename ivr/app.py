@@ -20,7 +20,7 @@ from ivr.audio.endpoint import EndpointConfig
 from ivr.call.factory import SessionFactory
 from ivr.call.prompts import PromptBook, SystemPrompt, load_prompts
 from ivr.call.session import SessionPolicy
-from ivr.campaigns.wiring import close_campaign_service, dialer_enabled, open_campaign_service
+from ivr.campaigns.wiring import dialer_enabled, open_campaign_service
 from ivr.config import ROOT, Config
 from ivr.core.audio import Pcm
 from ivr.core.pii import PiiFilter
@@ -32,9 +32,7 @@ from ivr.metrics import Metrics
 from ivr.rasa_children import rasa_children
 from ivr.readiness import Readiness
 from ivr.sim.wavio import read_wav_8k
-from ivr.store.agents import SqliteAgentStore
-from ivr.store.customers import SqliteCustomerStore
-from ivr.store.sqlite import SqliteCallStore
+from ivr.store.factory import StoreTarget, open_stores
 from ivr.supervisor import Supervisor
 from ivr.telephony.base import CallControl
 from ivr.telephony.twilio_media import TwilioMediaCodec
@@ -121,13 +119,11 @@ def _services_ctx(config: Config) -> Callable[[web.Application], AsyncIterator[N
             log.warning("twilio.insecure_skip_signature is ON: provider signatures are NOT "
                         "checked. Never use this setting in production.")
         async with contextlib.AsyncExitStack() as stack:
-            path = config.store.sqlite_path
-            store = await SqliteCallStore.open(path)
-            stack.push_async_callback(store.close)
-            customer_store = await SqliteCustomerStore.open(path)
-            stack.push_async_callback(customer_store.close)
-            agent_store = await SqliteAgentStore.open(path)
-            stack.push_async_callback(agent_store.close)
+            stores = await open_stores(StoreTarget.from_settings(
+                config.store.url, config.store.sqlite_path, config.store.pool_size))
+            stack.push_async_callback(stores.close)
+            log.info("store: %s", stores.target.describe())
+            store, customer_store, agent_store = stores.calls, stores.customers, stores.agents
             http = aiohttp.ClientSession()
             stack.push_async_callback(http.close)
             executor = ThreadPoolExecutor(config.asr.threads, thread_name_prefix="asr")
@@ -169,8 +165,9 @@ def _services_ctx(config: Config) -> Callable[[web.Application], AsyncIterator[N
                                         max_utterance_ms=config.asr.max_utterance_ms),
                 vad_aggressiveness=config.asr.vad_aggressiveness, metrics=metrics,
             )
-            campaigns = await open_campaign_service(config, store, customer_store, http)
-            stack.push_async_callback(close_campaign_service, campaigns)
+            campaigns = open_campaign_service(config, stores.campaigns, store, customer_store,
+                                              http)
+            stack.push_async_callback(campaigns.close)
             validator = None
             if not config.twilio.insecure_skip_signature:
                 validator = TwilioSignatureValidator(config.twilio.auth_token,

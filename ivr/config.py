@@ -112,7 +112,14 @@ class AgentsConfig:
 
 @dataclass(frozen=True)
 class StoreConfig:
+    # Where the system of record lives. Empty: SQLite at ``sqlite_path`` (the embedded
+    # default); ``sqlite:///relative/path`` or ``sqlite:////absolute/path``: SQLite there;
+    # ``postgresql://user@host:port/dbname``: PostgreSQL, needed by several workers (the
+    # password from ``IVR_STORE_URL`` or ``PGPASSWORD``, never from a committed file).
+    url: str = ""
     sqlite_path: Path = ROOT / "var" / "ivr.sqlite3"
+    # PostgreSQL connections per worker.
+    pool_size: int = 10
 
 
 @dataclass(frozen=True)
@@ -245,8 +252,23 @@ def validate(config: Config) -> None:
         config.campaigns.default_policy()
     except ValueError as exc:
         raise ConfigError(f"setting campaigns: {exc}") from exc
+    _validate_store(config.store)
     if config.rasa.timeout_s <= 0:
         raise ConfigError("setting rasa.timeout_s: must be positive")
     rasa = urlsplit(config.rasa.url)
     if rasa.scheme not in ("http", "https") or not rasa.hostname:
         raise ConfigError(f"setting rasa.url: must be an http URL (got {config.rasa.url!r})")
+
+
+def _validate_store(store: StoreConfig) -> None:
+    scheme = urlsplit(store.url).scheme if store.url else ""
+    if scheme not in ("", "sqlite", "postgresql", "postgres"):
+        raise ConfigError("setting store.url: must be empty, sqlite:///path or "
+                          f"postgresql://... (got scheme {scheme!r})")
+    if scheme == "sqlite" and not store.url.startswith("sqlite:///"):
+        raise ConfigError("setting store.url: a SQLite URL is sqlite:///relative/path or "
+                          "sqlite:////absolute/path")
+    if scheme in ("postgresql", "postgres") and not urlsplit(store.url).hostname:
+        raise ConfigError("setting store.url: a PostgreSQL URL needs a host")
+    if store.pool_size < 1:
+        raise ConfigError("setting store.pool_size: must be at least 1")

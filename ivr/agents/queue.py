@@ -24,7 +24,7 @@ from ivr.agents.model import (
     QueueStatus,
 )
 from ivr.core.types import Language, Priority
-from ivr.store.agents import SqliteAgentStore
+from ivr.store.protocols import AgentStore
 
 __all__ = [
     "AgentQueue",
@@ -71,7 +71,7 @@ class HandoffService(Protocol):
 
 
 class AgentQueue:
-    def __init__(self, store: SqliteAgentStore, clock: Clock = utc_now,
+    def __init__(self, store: AgentStore, clock: Clock = utc_now,
                  feed: ChangeFeed | None = None) -> None:
         self._store = store
         self._clock = clock

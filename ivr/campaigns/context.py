@@ -13,8 +13,8 @@ from ivr.campaigns.mailer import Mailer
 from ivr.campaigns.pacing import Sleep
 from ivr.campaigns.policy import Policy
 from ivr.store.base import CallStore
-from ivr.store.campaigns import SqliteCampaignStore
 from ivr.store.customers import CustomerStore
+from ivr.store.protocols import CampaignStore
 from ivr.telephony.base import CallControl
 
 Clock = Callable[[], datetime]
@@ -39,7 +39,7 @@ class DialerSettings:
 
 @dataclass
 class CampaignContext:
-    store: SqliteCampaignStore
+    store: CampaignStore
     customers: CustomerStore
     control: CallControl
     settings: DialerSettings

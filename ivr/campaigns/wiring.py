@@ -2,11 +2,11 @@
 
 ``ivr.app`` opens it in its cleanup context::
 
-    campaigns = await open_campaign_service(config, store, customer_store, http)
+    campaigns = open_campaign_service(config, stores.campaigns, calls, customers, http)
     if dialer_enabled(config):
         await campaigns.start()        # reconciles interrupted dials, starts the dialer
     ...
-    await close_campaign_service(campaigns)
+    await campaigns.close()            # the stores are closed by their owner
 
 Without Twilio credentials (or with ``campaigns.enabled = false``) the service still answers
 the API and the CLI, but nothing dials.
@@ -22,8 +22,8 @@ from ivr.campaigns.service import CampaignService
 from ivr.campaigns.settings import CampaignsConfig
 from ivr.config import Config
 from ivr.store.base import CallStore
-from ivr.store.campaigns import SqliteCampaignStore
 from ivr.store.customers import CustomerStore
+from ivr.store.protocols import CampaignStore
 from ivr.telephony.twilio_rest import TwilioCredentials, TwilioRestClient
 
 
@@ -46,11 +46,11 @@ def mailer_for(settings: CampaignsConfig) -> SmtpMailer | None:
                       starttls=settings.smtp_starttls, timeout_s=settings.smtp_timeout_s)
 
 
-async def open_campaign_service(config: Config, calls: CallStore, customers: CustomerStore,
-                                http: aiohttp.ClientSession) -> CampaignService:
-    """The service over the call store's SQLite file, dialling through Twilio's REST API."""
+def open_campaign_service(config: Config, store: CampaignStore, calls: CallStore,
+                          customers: CustomerStore,
+                          http: aiohttp.ClientSession) -> CampaignService:
+    """The service over the worker's stores, dialling through Twilio's REST API."""
     settings = campaigns_config(config)
-    store = await SqliteCampaignStore.open(config.store.sqlite_path)
     control = TwilioRestClient(
         http, TwilioCredentials.from_auth_token(config.twilio.account_sid,
                                                 config.twilio.auth_token),
@@ -62,8 +62,3 @@ async def open_campaign_service(config: Config, calls: CallStore, customers: Cus
                                 caller_id=settings.caller_id or config.twilio.caller_id,
                                 poll_s=settings.poll_s, stale_after_s=settings.stale_after_s))
     return CampaignService(ctx)
-
-
-async def close_campaign_service(service: CampaignService) -> None:
-    await service.close()
-    await service.ctx.store.close()

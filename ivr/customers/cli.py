@@ -9,32 +9,23 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from ivr.cli_stores import DB_HELP, store_target
 from ivr.customers.importer import ImportFileError, import_customers
 from ivr.customers.model import FollowUpStatus
 from ivr.customers.views import customer_row, followup_to_dict
 from ivr.store.customers import SqliteCustomerStore
+from ivr.store.factory import StoreTarget, open_store
 
 
-def _db_path(args: argparse.Namespace) -> Path:
-    if getattr(args, "db", None):
-        return Path(args.db)
-    from ivr.config import load_config
-
-    config_file = getattr(args, "config", None)
-    return load_config(Path(config_file) if config_file else None).store.sqlite_path
-
-
-def _prepared_db(args: argparse.Namespace) -> Path:
-    path = _db_path(args)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return path
+def _prepared_db(args: argparse.Namespace) -> StoreTarget:
+    return store_target(args)
 
 
 def cmd_import(args: argparse.Namespace) -> int:
     path = _prepared_db(args)
 
     async def run() -> int:
-        async with await SqliteCustomerStore.open(path) as store:
+        async with await open_store(SqliteCustomerStore, path) as store:
             try:
                 report = await import_customers(Path(args.file), store)
             except ImportFileError as err:
@@ -67,7 +58,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     path = _prepared_db(args)
 
     async def run() -> int:
-        async with await SqliteCustomerStore.open(path) as store:
+        async with await open_store(SqliteCustomerStore, path) as store:
             customers = await store.list_customers(limit=args.limit, offset=args.offset)
         for customer in customers:
             print(json.dumps(customer_row(customer), ensure_ascii=False))
@@ -81,7 +72,7 @@ def cmd_followups(args: argparse.Namespace) -> int:
     path = _prepared_db(args)
 
     async def run() -> int:
-        async with await SqliteCustomerStore.open(path) as store:
+        async with await open_store(SqliteCustomerStore, path) as store:
             tasks = await store.list_followups(status=status, limit=args.limit)
         for task in tasks:
             print(json.dumps(followup_to_dict(task), ensure_ascii=False))
@@ -106,7 +97,7 @@ def _positive(text: str) -> int:
 
 
 def _db_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--db", help="SQLite file (default: store.sqlite_path from the config)")
+    parser.add_argument("--db", help=DB_HELP)
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

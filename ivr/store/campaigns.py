@@ -1,7 +1,7 @@
-"""Campaigns, their targets, dial attempts and do-not-call lists on the SQLite store.
+"""Campaigns, their targets, dial attempts and do-not-call lists on the SQL store (SQLite or
+PostgreSQL, ``ivr.store.db``).
 
-Same database file and connection rules as the call store (``ivr.store.connection``). Every
-state change is one conditional UPDATE (``from_states``), so two tasks or processes racing on
+Every state change is one conditional UPDATE (``from_states``), so two tasks or processes racing on
 the same target or attempt cannot both win. :meth:`SqliteCampaignStore.begin_attempt` claims
 a target and writes its attempt (``dialing``, unique per campaign, customer and attempt
 number) in one transaction, committed before the provider is asked to dial.
@@ -10,13 +10,10 @@ number) in one transaction, committed before the provider is asked to dial.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
-
-import aiosqlite
 
 from ivr.campaigns.model import (
     Attempt,
@@ -31,8 +28,9 @@ from ivr.campaigns.model import (
 )
 from ivr.campaigns.policy import PolicyError, policy_from_json
 from ivr.core.errors import StoreError
-from ivr.store.codec import time_from_db, time_to_db
-from ivr.store.connection import SqliteStore, fetch_rows
+from ivr.store.codec import time_from_db
+from ivr.store.db import Row, StoreConflict, Tx
+from ivr.store.sqlbase import SqlStore
 
 ALL_CAMPAIGNS = "*"  # a do-not-call entry for every campaign
 _CAMPAIGN_TIMES = ("created_at", "updated_at", "started_at", "finished_at", "ends_at",
@@ -43,15 +41,7 @@ _ATTEMPT_FIELDS = frozenset({"state", "call_sid", "answered_by", "outcome", "voi
                              "error", "dialed_at", "answered_at", "ended_at"})
 
 
-def _db(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return time_to_db(value)
-    if isinstance(value, StrEnum):
-        return value.value
-    return value
-
-
-def _campaign_from(row: sqlite3.Row) -> Campaign:
+def _campaign_from(row: Row) -> Campaign:
     try:
         rules = tuple(Rule(kind=RuleKind(r["kind"]), days=int(r["days"]),
                            within_days=int(r["within_days"]),
@@ -65,7 +55,7 @@ def _campaign_from(row: sqlite3.Row) -> Campaign:
         raise StoreError(f"corrupt campaign row {row['id']!r}: {err}") from err
 
 
-def _target_from(row: sqlite3.Row) -> Target:
+def _target_from(row: Row) -> Target:
     try:
         created, updated = time_from_db(row["created_at"]), time_from_db(row["updated_at"])
         assert created is not None and updated is not None
@@ -80,7 +70,7 @@ def _target_from(row: sqlite3.Row) -> Target:
         raise StoreError(f"corrupt campaign target {row['customer_id']!r}: {err}") from err
 
 
-def _attempt_from(row: sqlite3.Row) -> Attempt:
+def _attempt_from(row: Row) -> Attempt:
     try:
         created = time_from_db(row["created_at"])
         assert created is not None
@@ -103,12 +93,12 @@ def _set_clause(fields: dict[str, Any], allowed: frozenset[str]) -> tuple[str, l
     unknown = sorted(set(fields) - allowed)
     if unknown:
         raise StoreError(f"unknown field(s): {', '.join(unknown)}")
-    return ", ".join(f"{name} = ?" for name in fields), [_db(v) for v in fields.values()]
+    return ", ".join(f"{name} = ?" for name in fields), list(fields.values())
 
 
-class SqliteCampaignStore(SqliteStore):
-    """Create with ``await SqliteCampaignStore.open(path)`` (the call store's file)."""
-
+class SqlCampaignStore(SqlStore):
+    """``await SqlCampaignStore.open(path)`` (the call store's SQLite file), or
+    ``SqlCampaignStore(db)`` on an open database."""
 
     # -- campaigns -------------------------------------------------------------------------
 
@@ -118,13 +108,11 @@ class SqliteCampaignStore(SqliteStore):
                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *")
         params = (c.id, c.name, c.purpose.value, json.dumps([r.to_json() for r in c.rules]),
                   json.dumps(c.policy.to_json(), ensure_ascii=False), c.state.value,
-                  *(_db(getattr(c, name)) for name in _CAMPAIGN_TIMES))
+                  *(getattr(c, name) for name in _CAMPAIGN_TIMES))
         try:
             rows = await self._write_rows(sql, params)
-        except StoreError as err:
-            if isinstance(err.__cause__, sqlite3.IntegrityError):
-                raise StoreError(f"campaign {c.id!r} already exists") from err
-            raise
+        except StoreConflict as err:
+            raise StoreConflict(f"campaign {c.id!r} already exists") from err
         return _campaign_from(rows[0])
 
     async def get_campaign(self, campaign_id: str) -> Campaign | None:
@@ -158,18 +146,16 @@ class SqliteCampaignStore(SqliteStore):
                           now: datetime) -> int:
         """Add (customer_id, source) pairs as ``queued``; existing targets are kept as they
         are. Returns how many were new."""
-        stamp = time_to_db(now)
-        values = [(campaign_id, cid, source, TargetState.QUEUED.value, stamp, stamp)
+        values = [(campaign_id, cid, source, TargetState.QUEUED.value, now, now)
                   for cid, source in targets]
 
-        async def op(conn: aiosqlite.Connection) -> int:
+        async def op(tx: Tx) -> int:
             added = 0
             for row in values:
-                cur = await conn.execute(
-                    "INSERT OR IGNORE INTO campaign_targets (campaign_id, customer_id, source,"
-                    " state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)", row)
-                added += cur.rowcount
-                await cur.close()
+                added += len(await tx.fetch(
+                    "INSERT INTO campaign_targets (campaign_id, customer_id, source, state,"
+                    " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)"
+                    " ON CONFLICT DO NOTHING RETURNING 1", row))
             return added
 
         return await self._db.write(op)
@@ -194,7 +180,7 @@ class SqliteCampaignStore(SqliteStore):
             "SELECT * FROM campaign_targets WHERE campaign_id = ? AND state IN ('queued',"
             " 'retrying') AND (next_at IS NULL OR next_at <= ?)"
             " ORDER BY COALESCE(next_at, created_at), customer_id LIMIT ?",
-            (campaign_id, time_to_db(now), limit))
+            (campaign_id, now, limit))
         return [_target_from(row) for row in rows]
 
     async def state_counts(self, campaign_id: str) -> dict[str, int]:
@@ -213,7 +199,7 @@ class SqliteCampaignStore(SqliteStore):
         rows = await self._write_rows(
             f"UPDATE campaign_targets SET {clause}, updated_at = ?"
             f" WHERE campaign_id = ? AND customer_id = ?{where} RETURNING *",
-            (*params, time_to_db(now), campaign_id, customer_id))
+            (*params, now, campaign_id, customer_id))
         return _target_from(rows[0]) if rows else None
 
     # -- attempts --------------------------------------------------------------------------
@@ -222,18 +208,18 @@ class SqliteCampaignStore(SqliteStore):
                             ) -> Attempt | None:
         """Claim a due target and write its next attempt as ``dialing`` (one transaction).
         None when another dialer claimed it first (state or attempt count changed)."""
-        stamp = time_to_db(now)
+        stamp = now
 
-        async def op(conn: aiosqlite.Connection) -> Attempt | None:
-            claimed = await fetch_rows(
-                conn, "UPDATE campaign_targets SET state = 'dialing', attempts = attempts + 1,"
+        async def op(tx: Tx) -> Attempt | None:
+            claimed = await tx.fetch(
+                "UPDATE campaign_targets SET state = 'dialing', attempts = attempts + 1,"
                 " next_at = NULL, updated_at = ? WHERE campaign_id = ? AND customer_id = ?"
                 " AND state IN ('queued', 'retrying') AND attempts = ? RETURNING attempts",
                 (stamp, target.campaign_id, target.customer_id, target.attempts))
             if not claimed:
                 return None
-            rows = await fetch_rows(
-                conn, "INSERT INTO campaign_attempts (id, campaign_id, customer_id, attempt_no,"
+            rows = await tx.fetch(
+                "INSERT INTO campaign_attempts (id, campaign_id, customer_id, attempt_no,"
                 " state, created_at) VALUES (?, ?, ?, ?, 'dialing', ?) RETURNING *",
                 (attempt_id, target.campaign_id, target.customer_id, int(claimed[0][0]), stamp))
             return _attempt_from(rows[0])
@@ -282,23 +268,21 @@ class SqliteCampaignStore(SqliteStore):
             "SELECT COUNT(DISTINCT campaign_id),"
             " COUNT(DISTINCT CASE WHEN created_at >= ? THEN campaign_id END)"
             " FROM campaign_attempts WHERE customer_id = ? AND campaign_id != ?"
-            " AND state != 'error'", (time_to_db(since), customer_id, campaign_id))
+            " AND state != 'error'", (since, customer_id, campaign_id))
         return int(rows[0][0]), int(rows[0][1])
 
     # -- do-not-call -----------------------------------------------------------------------
 
     async def add_dnc(self, campaign_id: str, customer_ids: Iterable[str], reason: str,
                       now: datetime) -> int:
-        values = [(campaign_id, cid, reason, time_to_db(now)) for cid in customer_ids]
+        values = [(campaign_id, cid, reason, now) for cid in customer_ids]
 
-        async def op(conn: aiosqlite.Connection) -> int:
+        async def op(tx: Tx) -> int:
             added = 0
             for row in values:
-                cur = await conn.execute(
-                    "INSERT OR IGNORE INTO campaign_dnc (campaign_id, customer_id, reason,"
-                    " added_at) VALUES (?, ?, ?, ?)", row)
-                added += cur.rowcount
-                await cur.close()
+                added += len(await tx.fetch(
+                    "INSERT INTO campaign_dnc (campaign_id, customer_id, reason, added_at)"
+                    " VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING 1", row))
             return added
 
         return await self._db.write(op)
@@ -314,3 +298,6 @@ class SqliteCampaignStore(SqliteStore):
             "SELECT customer_id, reason FROM campaign_dnc WHERE campaign_id IN (?, ?)"
             " ORDER BY customer_id", (campaign_id, ALL_CAMPAIGNS))
         return [(str(row[0]), row[1]) for row in rows]
+
+
+SqliteCampaignStore = SqlCampaignStore  # the name the embedded default has always had
