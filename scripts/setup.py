@@ -24,7 +24,10 @@ VENV = ROOT / ".venv"
 RASA_VENV = ROOT / ".venv-rasa"
 DEBIAN_PACKAGES = {
     "run": ["espeak-ng", "libespeak-ng1", "libportaudio2"],
-    "test": ["espeak-ng", "libespeak-ng1", "libportaudio2", "chromium"],
+    # several workers on one machine (make run-cluster): the database and the broker
+    "cluster": ["espeak-ng", "libespeak-ng1", "libportaudio2", "postgresql", "redis-server"],
+    "test": ["espeak-ng", "libespeak-ng1", "libportaudio2", "chromium", "postgresql",
+             "redis-server"],
 }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -35,6 +35,8 @@ class DialerSettings:
     poll_s: float = 1.0
     stale_after_s: float = 7200.0
     rules_every_s: float = 300.0
+    worker: str = ""  # this worker's name: its dials and leases carry it
+    lease_s: float = 30.0  # a claimed target goes back to the queue after this, undialled
 
 
 @dataclass
@@ -50,6 +52,8 @@ class CampaignContext:
     monotonic: Callable[[], float] = time.monotonic
     sleep: Sleep = asyncio.sleep
     new_id: Callable[[], str] = new_attempt_id
+    # Free call slots on this worker (None: unlimited); the dialer claims no more targets.
+    capacity: Callable[[], Awaitable[int]] | None = None
 
     def now(self) -> datetime:
         return self.clock().astimezone(UTC)

@@ -58,7 +58,8 @@ def _entry_from(row: Row) -> QueueEntry:
             context=json.loads(row["context"]), status=QueueStatus(row["status"]),
             agent_id=row["agent_id"], enqueued_at=time_from_db(row["enqueued_at"]),
             accepted_at=time_from_db(row["accepted_at"]),
-            ended_at=time_from_db(row["ended_at"]), attempts=int(row["attempts"]))
+            ended_at=time_from_db(row["ended_at"]), attempts=int(row["attempts"]),
+            worker=row["worker"])
     except (ValueError, TypeError) as err:
         raise StoreError(f"corrupt queue row {row['id']!r}: {err}") from err
 
@@ -107,17 +108,17 @@ class SqlAgentStore(SqlStore):
     # -- queue -----------------------------------------------------------------------------
 
     async def insert_entry(self, call_sid: str, reason: str, priority: Priority,
-                           language: Language, context: dict[str, Any], now: datetime
-                           ) -> QueueEntry:
+                           language: Language, context: dict[str, Any], now: datetime,
+                           worker: str = "") -> QueueEntry:
         text = json.dumps(mask_json(context), ensure_ascii=False, sort_keys=True)
         if len(text) > MAX_CONTEXT_JSON:
             raise StoreError(f"queue context is too large ({len(text)} characters)")
         sql = ("INSERT INTO agent_queue (call_sid, reason, priority, rank, seq, language,"
-               " context, status, enqueued_at) VALUES (?, ?, ?, ?,"
-               " (SELECT COALESCE(MAX(seq), 0) + 1 FROM agent_queue), ?, ?, 'waiting', ?)"
+               " context, status, enqueued_at, worker) VALUES (?, ?, ?, ?,"
+               " (SELECT COALESCE(MAX(seq), 0) + 1 FROM agent_queue), ?, ?, 'waiting', ?, ?)"
                " RETURNING *")
         params = (call_sid, mask_text(reason), priority.value, PRIORITY_RANK[priority],
-                  language.value, text, now)
+                  language.value, text, now, worker)
         return _entry_from((await self._write_rows(sql, params))[0])
 
     async def get_entry(self, entry_id: int) -> QueueEntry | None:
@@ -179,10 +180,10 @@ class SqlAgentStore(SqlStore):
             "SELECT * FROM agent_queue WHERE call_sid = ? ORDER BY id", (call_sid,))
         return [_entry_from(r) for r in rows]
 
-    async def orphan_open(self, now: datetime) -> list[QueueEntry]:
+    async def orphan_open(self, now: datetime, worker: str = "") -> list[QueueEntry]:
         rows = await self._write_rows(
             f"UPDATE agent_queue SET status = 'orphaned', ended_at = ? WHERE {_OPEN}"
-            " RETURNING *", (now,))
+            " AND worker = ? RETURNING *", (now, worker))
         return sorted((_entry_from(r) for r in rows), key=lambda e: e.id)
 
     async def ended_counts(self, since: datetime) -> tuple[dict[str, int], float | None]:

@@ -37,6 +37,9 @@ _CAMPAIGN_TIMES = ("created_at", "updated_at", "started_at", "finished_at", "end
                    "rules_checked_at")
 _TARGET_FIELDS = frozenset({"state", "attempts", "next_at", "reason", "last_outcome",
                             "fallback_channel", "fallback_ref", "fallback_token"})
+_DUE = ("campaign_id = ? AND state IN ('queued', 'retrying') AND (next_at IS NULL OR"
+        " next_at <= ?) AND (lease_owner IS NULL OR lease_until <= ?)")
+_DUE_ORDER = "COALESCE(next_at, created_at), customer_id"
 _ATTEMPT_FIELDS = frozenset({"state", "call_sid", "answered_by", "outcome", "voicemail_action",
                              "error", "dialed_at", "answered_at", "ended_at"})
 
@@ -65,7 +68,8 @@ def _target_from(row: Row) -> Target:
             attempts=int(row["attempts"]), next_at=time_from_db(row["next_at"]),
             created_at=created, updated_at=updated, reason=row["reason"],
             last_outcome=row["last_outcome"], fallback_channel=row["fallback_channel"],
-            fallback_ref=row["fallback_ref"], fallback_token=row["fallback_token"])
+            fallback_ref=row["fallback_ref"], fallback_token=row["fallback_token"],
+            lease_owner=row["lease_owner"], lease_until=time_from_db(row["lease_until"]))
     except (ValueError, TypeError, AssertionError) as err:
         raise StoreError(f"corrupt campaign target {row['customer_id']!r}: {err}") from err
 
@@ -80,7 +84,8 @@ def _attempt_from(row: Row) -> Attempt:
             created_at=created, call_sid=row["call_sid"], answered_by=row["answered_by"],
             outcome=row["outcome"], voicemail_action=row["voicemail_action"],
             error=row["error"], dialed_at=time_from_db(row["dialed_at"]),
-            answered_at=time_from_db(row["answered_at"]), ended_at=time_from_db(row["ended_at"]))
+            answered_at=time_from_db(row["answered_at"]), ended_at=time_from_db(row["ended_at"]),
+            worker=row["worker"])
     except (ValueError, TypeError, AssertionError) as err:
         raise StoreError(f"corrupt campaign attempt {row['id']!r}: {err}") from err
 
@@ -175,13 +180,36 @@ class SqlCampaignStore(SqlStore):
         return [_target_from(row) for row in rows]
 
     async def due_targets(self, campaign_id: str, now: datetime, limit: int) -> list[Target]:
-        """Queued or retrying targets whose ``next_at`` has come, earliest first."""
+        """Queued or retrying targets whose ``next_at`` has come and that no worker holds
+        a live lease on, earliest first."""
         rows = await self._db.fetch(
-            "SELECT * FROM campaign_targets WHERE campaign_id = ? AND state IN ('queued',"
-            " 'retrying') AND (next_at IS NULL OR next_at <= ?)"
-            " ORDER BY COALESCE(next_at, created_at), customer_id LIMIT ?",
-            (campaign_id, now, limit))
+            f"SELECT * FROM campaign_targets WHERE {_DUE} ORDER BY {_DUE_ORDER} LIMIT ?",
+            (campaign_id, now, now, limit))
         return [_target_from(row) for row in rows]
+
+    async def claim_due(self, campaign_id: str, now: datetime, limit: int, worker: str,
+                        lease_until: datetime) -> list[Target]:
+        """Lease up to ``limit`` due targets to ``worker`` until ``lease_until``, earliest
+        first. Two workers claiming at once get different targets (``FOR UPDATE SKIP
+        LOCKED`` on PostgreSQL; SQLite's write transactions are exclusive). A lease that
+        runs out (its worker died before dialling) makes the target due again."""
+        async def op(tx: Tx) -> list[Row]:
+            return await tx.fetch(
+                "UPDATE campaign_targets SET lease_owner = ?, lease_until = ?"
+                " WHERE (campaign_id, customer_id) IN (SELECT campaign_id, customer_id"
+                f" FROM campaign_targets WHERE {_DUE} ORDER BY {_DUE_ORDER} LIMIT ?"
+                f"{tx.dialect.skip_locked}) RETURNING *",
+                (worker, lease_until, campaign_id, now, now, limit))
+
+        targets = [_target_from(row) for row in await self._db.write(op)]
+        return sorted(targets, key=lambda t: (t.next_at or t.created_at, t.customer_id))
+
+    async def release_leases(self, campaign_id: str, worker: str) -> int:
+        """Give back ``worker``'s leases it did not dial; returns how many."""
+        rows = await self._write_rows(
+            "UPDATE campaign_targets SET lease_owner = NULL, lease_until = NULL"
+            " WHERE campaign_id = ? AND lease_owner = ? RETURNING 1", (campaign_id, worker))
+        return len(rows)
 
     async def state_counts(self, campaign_id: str) -> dict[str, int]:
         rows = await self._db.fetch(
@@ -204,24 +232,27 @@ class SqlCampaignStore(SqlStore):
 
     # -- attempts --------------------------------------------------------------------------
 
-    async def begin_attempt(self, target: Target, attempt_id: str, now: datetime
-                            ) -> Attempt | None:
-        """Claim a due target and write its next attempt as ``dialing`` (one transaction).
-        None when another dialer claimed it first (state or attempt count changed)."""
-        stamp = now
-
+    async def begin_attempt(self, target: Target, attempt_id: str, now: datetime,
+                            worker: str = "") -> Attempt | None:
+        """Claim a due target and write its next attempt as ``dialing`` (one transaction),
+        ending any lease on it. None when another dialer claimed it first (state, attempt
+        count or a live lease of another worker changed)."""
         async def op(tx: Tx) -> Attempt | None:
             claimed = await tx.fetch(
                 "UPDATE campaign_targets SET state = 'dialing', attempts = attempts + 1,"
-                " next_at = NULL, updated_at = ? WHERE campaign_id = ? AND customer_id = ?"
-                " AND state IN ('queued', 'retrying') AND attempts = ? RETURNING attempts",
-                (stamp, target.campaign_id, target.customer_id, target.attempts))
+                " next_at = NULL, updated_at = ?, lease_owner = NULL, lease_until = NULL"
+                " WHERE campaign_id = ? AND customer_id = ?"
+                " AND state IN ('queued', 'retrying') AND attempts = ?"
+                " AND (lease_owner IS NULL OR lease_owner = ? OR lease_until <= ?)"
+                " RETURNING attempts",
+                (now, target.campaign_id, target.customer_id, target.attempts, worker, now))
             if not claimed:
                 return None
             rows = await tx.fetch(
                 "INSERT INTO campaign_attempts (id, campaign_id, customer_id, attempt_no,"
-                " state, created_at) VALUES (?, ?, ?, ?, 'dialing', ?) RETURNING *",
-                (attempt_id, target.campaign_id, target.customer_id, int(claimed[0][0]), stamp))
+                " state, created_at, worker) VALUES (?, ?, ?, ?, 'dialing', ?, ?) RETURNING *",
+                (attempt_id, target.campaign_id, target.customer_id, int(claimed[0][0]), now,
+                 worker))
             return _attempt_from(rows[0])
 
         return await self._db.write(op)
@@ -248,11 +279,15 @@ class SqlCampaignStore(SqlStore):
         return _attempt_from(rows[0]) if rows else None
 
     async def list_attempts(self, campaign_id: str | None = None,
-                            states: Sequence[AttemptState] | None = None) -> list[Attempt]:
+                            states: Sequence[AttemptState] | None = None,
+                            worker: str | None = None) -> list[Attempt]:
         where, params = [], []
         if campaign_id is not None:
             where.append("campaign_id = ?")
             params.append(campaign_id)
+        if worker is not None:
+            where.append("worker = ?")
+            params.append(worker)
         if states:
             where.append(f"state IN ({_in(states)})")
         clause = f"WHERE {' AND '.join(where)}" if where else ""

@@ -89,6 +89,7 @@ def call_from_row(row: Row) -> CallRecord:
             escalation_priority=enum_value(Priority, row["escalation_priority"], "priority"),
             error_code=row["error_code"],
             details=_json(row["details"]),
+            worker=row["worker"],
             **{name: int(row[name]) for name in COUNTERS},
         )
     except (ValueError, TypeError) as err:

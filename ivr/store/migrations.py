@@ -149,6 +149,18 @@ MIGRATIONS: tuple[Migration, ...] = (
             " added_at TEXT NOT NULL, PRIMARY KEY (campaign_id, customer_id))",
         ),
     ),
+    Migration(
+        6,
+        "workers: who holds each call, queue entry and dial attempt; campaign target leases",
+        (
+            "ALTER TABLE calls ADD COLUMN worker TEXT",
+            "CREATE INDEX calls_worker_live ON calls (worker, ended_at)",
+            "ALTER TABLE agent_queue ADD COLUMN worker TEXT NOT NULL DEFAULT ''",
+            "ALTER TABLE campaign_targets ADD COLUMN lease_owner TEXT",
+            "ALTER TABLE campaign_targets ADD COLUMN lease_until TEXT",
+            "ALTER TABLE campaign_attempts ADD COLUMN worker TEXT NOT NULL DEFAULT ''",
+        ),
+    ),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 

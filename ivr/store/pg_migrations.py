@@ -142,4 +142,16 @@ PG_MIGRATIONS: tuple[Migration, ...] = (
             f" added_at {TS} NOT NULL, PRIMARY KEY (campaign_id, customer_id))",
         ),
     ),
+    Migration(
+        6,
+        "workers: who holds each call, queue entry and dial attempt; campaign target leases",
+        (
+            f"ALTER TABLE calls ADD COLUMN worker {T}",
+            "CREATE INDEX calls_worker_live ON calls (worker, ended_at)",
+            f"ALTER TABLE agent_queue ADD COLUMN worker {T} NOT NULL DEFAULT ''",
+            f"ALTER TABLE campaign_targets ADD COLUMN lease_owner {T}",
+            f"ALTER TABLE campaign_targets ADD COLUMN lease_until {TS}",
+            f"ALTER TABLE campaign_attempts ADD COLUMN worker {T} NOT NULL DEFAULT ''",
+        ),
+    ),
 )

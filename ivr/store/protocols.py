@@ -49,9 +49,10 @@ class AgentStore(Protocol):
                            ) -> Agent | None: ...
 
     async def insert_entry(self, call_sid: str, reason: str, priority: Priority,
-                           language: Language, context: dict[str, Any], now: datetime
-                           ) -> QueueEntry:
-        """A new waiting entry, last of its priority; the context is masked on write."""
+                           language: Language, context: dict[str, Any], now: datetime,
+                           worker: str = "") -> QueueEntry:
+        """A new waiting entry, last of its priority, held by ``worker``; the context is
+        masked on write."""
         ...
 
     async def get_entry(self, entry_id: int) -> QueueEntry | None: ...
@@ -76,8 +77,9 @@ class AgentStore(Protocol):
 
     async def entries_for_call(self, call_sid: str) -> list[QueueEntry]: ...
 
-    async def orphan_open(self, now: datetime) -> list[QueueEntry]:
-        """Mark every open entry orphaned; return them by id."""
+    async def orphan_open(self, now: datetime, worker: str = "") -> list[QueueEntry]:
+        """Mark the open entries held by ``worker`` orphaned (it restarted or died); return
+        them by id. Of two workers doing this at once, each entry goes to one."""
         ...
 
     async def ended_counts(self, since: datetime) -> tuple[dict[str, int], float | None]:
@@ -131,7 +133,19 @@ class CampaignStore(Protocol):
                            states: Sequence[TargetState] | None = None) -> list[Target]: ...
 
     async def due_targets(self, campaign_id: str, now: datetime, limit: int) -> list[Target]:
-        """Queued or retrying targets whose ``next_at`` has come, earliest first."""
+        """Queued or retrying targets whose ``next_at`` has come and that no worker holds
+        a live lease on, earliest first."""
+        ...
+
+    async def claim_due(self, campaign_id: str, now: datetime, limit: int, worker: str,
+                        lease_until: datetime) -> list[Target]:
+        """Lease up to ``limit`` due targets to ``worker``; concurrent claims by other
+        workers get other targets (``FOR UPDATE SKIP LOCKED``). An expired lease makes the
+        target due again."""
+        ...
+
+    async def release_leases(self, campaign_id: str, worker: str) -> int:
+        """End ``worker``'s leases (targets it claimed but did not dial)."""
         ...
 
     async def state_counts(self, campaign_id: str) -> dict[str, int]: ...
@@ -140,10 +154,10 @@ class CampaignStore(Protocol):
                             from_states: Sequence[TargetState] | None = None,
                             **fields: Any) -> Target | None: ...
 
-    async def begin_attempt(self, target: Target, attempt_id: str, now: datetime
-                            ) -> Attempt | None:
-        """Claim a due target and write its next attempt as ``dialing`` (one transaction);
-        None when another dialer claimed it first."""
+    async def begin_attempt(self, target: Target, attempt_id: str, now: datetime,
+                            worker: str = "") -> Attempt | None:
+        """Claim a due target and write its next attempt as ``dialing`` by ``worker`` (one
+        transaction); None when another dialer claimed it first or holds a live lease."""
         ...
 
     async def update_attempt(self, attempt_id: str, *,
@@ -155,7 +169,8 @@ class CampaignStore(Protocol):
     async def attempt_by_sid(self, call_sid: str) -> Attempt | None: ...
 
     async def list_attempts(self, campaign_id: str | None = None,
-                            states: Sequence[AttemptState] | None = None) -> list[Attempt]: ...
+                            states: Sequence[AttemptState] | None = None,
+                            worker: str | None = None) -> list[Attempt]: ...
 
     async def contact_history(self, customer_id: str, campaign_id: str,
                               since: datetime) -> tuple[int, int]:

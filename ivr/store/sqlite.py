@@ -168,6 +168,13 @@ class SqlCallStore(SqlStore):
         )
         return [call_from_row(row) for row in rows]
 
+    async def live_calls(self, worker: str) -> list[CallRecord]:
+        """Calls held by ``worker`` that have not ended, oldest first."""
+        rows = await self._db.fetch(
+            "SELECT * FROM calls WHERE worker = ? AND ended_at IS NULL"
+            " ORDER BY started_at, call_sid", (worker,))
+        return [call_from_row(row) for row in rows]
+
     async def get_turns(self, call_sid: str) -> list[TurnRecord]:
         rows = await self._db.fetch(
             "SELECT * FROM turns WHERE call_sid = ? ORDER BY seq", (call_sid,)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -266,3 +267,36 @@ async def test_plain_string_enum_values_are_coerced(store: CallStore) -> None:
     assert call is not None and call.escalation_priority is Priority.URGENT
     with pytest.raises(StoreError, match="role"):
         await store.add_turn(TurnRecord("CA1", "robot", "x"))  # type: ignore[arg-type]
+
+
+async def test_live_calls_of_a_worker(store: CallStore) -> None:
+    await store.create_call(CallRecord(call_sid="CA1", worker="A", started_at=T0))
+    await store.create_call(CallRecord(call_sid="CA2", worker="B", started_at=T0))
+    await store.create_call(CallRecord(call_sid="CA3", worker="B",
+                                       started_at=T0 + timedelta(seconds=1)))
+    await store.update_call("CA2", ended_at=T0 + timedelta(minutes=1))
+    assert [c.call_sid for c in await store.live_calls("B")] == ["CA3"]
+    # the media landing on another worker moves the call there
+    await store.create_call(CallRecord(call_sid="CA1", worker="B"))
+    assert [c.call_sid for c in await store.live_calls("B")] == ["CA1", "CA3"]
+    assert await store.live_calls("A") == []
+
+
+async def test_two_workers_updating_one_call_lose_nothing(stores: Stores,
+                                                          target: StoreTarget) -> None:
+    other = await open_stores(target)
+    try:
+        await stores.calls.create_call(CallRecord(call_sid="CA1", started_at=T0))
+        await asyncio.gather(*(
+            s.update_call("CA1", details={f"k{n}": n}) for n in range(20)
+            for s in ((stores.calls, other.calls)[n % 2],)),
+            *(s.increment("CA1", Counter.TURNS) for s in (stores.calls, other.calls) * 5),
+            *(s.add_turn(TurnRecord("CA1", Role.BOT, f"t{n}"))
+              for n, s in enumerate((stores.calls, other.calls) * 5)))
+        call = await other.calls.get_call("CA1")
+        assert call is not None
+        assert call.details == {f"k{n}": n for n in range(20)}
+        assert call.turns == 10
+        assert [t.seq for t in await stores.calls.get_turns("CA1")] == list(range(1, 11))
+    finally:
+        await other.close()
