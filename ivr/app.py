@@ -21,11 +21,17 @@ from ivr.call.factory import SessionFactory
 from ivr.call.prompts import PromptBook, SystemPrompt, load_prompts
 from ivr.call.session import SessionPolicy
 from ivr.campaigns.wiring import dialer_enabled, open_campaign_service
+from ivr.cluster.wiring import (
+    dialer_capacity,
+    recover_own_leftovers,
+    start_conversation_expiry,
+    start_node,
+    stop_task,
+)
 from ivr.config import ROOT, Config
 from ivr.core.audio import Pcm
 from ivr.core.pii import PiiFilter
 from ivr.core.types import Language
-from ivr.customers.model import FollowUpKind
 from ivr.customers.service import CustomerService
 from ivr.dialogue.bridge import RasaBridge
 from ivr.metrics import Metrics
@@ -102,17 +108,6 @@ async def _refusal_audio(tts: TtsService, prompts: PromptBook) -> dict[tuple[str
     return audio
 
 
-async def _recover_queue(queue: AgentQueue, customers: CustomerService) -> None:
-    """Callers left in the queue by a previous process cannot be reached on that call any
-    more: each gets a callback follow-up."""
-    for entry in await queue.recover_after_restart():
-        customer = entry.context.get("customer") or {}
-        await customers.add_followup(
-            FollowUpKind.CALLBACK, f"queued for an agent ({entry.reason}) when the IVR restarted",
-            call_sid=entry.call_sid, customer_id=customer.get("customer_id"),
-        )
-
-
 def _services_ctx(config: Config) -> Callable[[web.Application], AsyncIterator[None]]:
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         if config.twilio.insecure_skip_signature:
@@ -145,8 +140,8 @@ def _services_ctx(config: Config) -> Callable[[web.Application], AsyncIterator[N
             readiness.asr_loaded = True
 
             customers = CustomerService(customer_store)
-            queue = AgentQueue(agent_store)
-            await _recover_queue(queue, customers)
+            queue = AgentQueue(agent_store, worker=config.worker_id)
+            await recover_own_leftovers(config, stores, queue, customers)
             handoff = QueueHandoff(
                 queue, _call_control(config, http), store, customers, prompts,
                 read_wav_8k(HOLD_MUSIC), max_wait_s=config.agents.max_wait_s,
@@ -165,13 +160,15 @@ def _services_ctx(config: Config) -> Callable[[web.Application], AsyncIterator[N
                                         max_utterance_ms=config.asr.max_utterance_ms),
                 vad_aggressiveness=config.asr.vad_aggressiveness, metrics=metrics,
             )
-            campaigns = open_campaign_service(config, stores.campaigns, store, customer_store,
-                                              http)
+            campaigns = open_campaign_service(  # the dialer starts once `services` exists
+                config, stores.campaigns, store, customer_store, http,
+                capacity=dialer_capacity(config, stores, lambda: len(services.active)))
             stack.push_async_callback(campaigns.close)
             validator = None
             if not config.twilio.insecure_skip_signature:
                 validator = TwilioSignatureValidator(config.twilio.auth_token,
-                                                     config.server.public_url)
+                                                     config.server.public_url,
+                                                     config.worker_url)
             services = Services(
                 config=config, store=store, codec=TwilioMediaCodec(), validator=validator,
                 readiness=readiness, prompts=prompts, prompt_audio=prompt_audio,
@@ -180,6 +177,12 @@ def _services_ctx(config: Config) -> Callable[[web.Application], AsyncIterator[N
                 campaigns=campaigns,
             )
             app[SERVICES] = services
+            node = await start_node(config, stores=stores, queue=queue, handoff=handoff,
+                                    customers=customers, campaigns=campaigns,
+                                    active=lambda: len(services.active))
+            if node is not None:
+                stack.push_async_callback(node.close)
+            stack.push_async_callback(stop_task, start_conversation_expiry(config))
             if supervisor is not None:
                 await supervisor.start(wait=False)
                 stack.push_async_callback(supervisor.stop)

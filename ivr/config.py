@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import socket
 import tomllib
 import types
 import typing
@@ -59,6 +60,12 @@ class RasaConfig:
     model: Path = ROOT / "rasa_project" / "models" / "ivr.tar.gz"
     timeout_s: float = 5.0
     startup_timeout_s: float = 240.0
+    # With store.url on PostgreSQL, Rasa keeps conversations in this database on the same
+    # server (its SQL tracker store; created by Rasa when missing), so any Rasa instance can
+    # continue any conversation. Empty: "<store database>_rasa".
+    tracker_db: str = ""
+    # Conversations idle this long are deleted from that tracker store.
+    conversation_ttl_s: float = 86400.0
 
 
 @dataclass(frozen=True)
@@ -123,6 +130,29 @@ class StoreConfig:
 
 
 @dataclass(frozen=True)
+class ClusterConfig:
+    """Several workers on one PostgreSQL (``store.url``) and one Redis (``redis_url``)."""
+
+    # Redis for live coordination (dashboard feed, heartbeats and capacity, handoff signals,
+    # Rasa's lock store). Empty: a single worker, nothing shared but the store.
+    redis_url: str = ""
+    # This worker's name, unique in the cluster. Empty: "<hostname>-<server.port>".
+    worker_id: str = ""
+    # This worker's own address for the provider's callbacks of calls its dialer places
+    # (answer and status URLs; signatures are checked on it as well as on
+    # server.public_url). Empty: server.public_url.
+    worker_url: str = ""
+    # How often a worker refreshes its heartbeat (capacity, live calls).
+    heartbeat_s: float = 2.0
+    # A worker silent this long is dead: another worker ends its live calls with an error,
+    # books callbacks for the callers it held in the agent queue, and marks its in-flight
+    # dials unknown.
+    dead_after_s: float = 10.0
+    # How long a dialer's claim on a campaign target lasts if the worker dies before dialling.
+    lease_s: float = 30.0
+
+
+@dataclass(frozen=True)
 class Config:
     server: ServerConfig = field(default_factory=ServerConfig)
     twilio: TwilioConfig = field(default_factory=TwilioConfig)
@@ -133,6 +163,21 @@ class Config:
     agents: AgentsConfig = field(default_factory=AgentsConfig)
     campaigns: CampaignsConfig = field(default_factory=CampaignsConfig)
     store: StoreConfig = field(default_factory=StoreConfig)
+    cluster: ClusterConfig = field(default_factory=ClusterConfig)
+
+    @property
+    def worker_id(self) -> str:
+        """This worker's name: ``cluster.worker_id``, else "<host>-<port>" in a cluster,
+        else "" (the only worker)."""
+        if self.cluster.worker_id:
+            return self.cluster.worker_id
+        if self.cluster.redis_url:
+            return f"{socket.gethostname()}-{self.server.port}"
+        return ""
+
+    @property
+    def worker_url(self) -> str:
+        return (self.cluster.worker_url or self.server.public_url).rstrip("/")
 
     def model_dir(self, lang: Language) -> Path:
         return self.asr.zh_model if lang is Language.ZH else self.asr.en_model
@@ -253,6 +298,7 @@ def validate(config: Config) -> None:
     except ValueError as exc:
         raise ConfigError(f"setting campaigns: {exc}") from exc
     _validate_store(config.store)
+    _validate_cluster(config)
     if config.rasa.timeout_s <= 0:
         raise ConfigError("setting rasa.timeout_s: must be positive")
     rasa = urlsplit(config.rasa.url)
@@ -272,3 +318,23 @@ def _validate_store(store: StoreConfig) -> None:
         raise ConfigError("setting store.url: a PostgreSQL URL needs a host")
     if store.pool_size < 1:
         raise ConfigError("setting store.pool_size: must be at least 1")
+
+
+def _validate_cluster(config: Config) -> None:
+    cluster = config.cluster
+    if cluster.redis_url:
+        if urlsplit(cluster.redis_url).scheme not in ("redis", "rediss", "unix"):
+            raise ConfigError("setting cluster.redis_url: must be redis://, rediss:// or "
+                              "unix://")
+        if urlsplit(config.store.url).scheme not in ("postgresql", "postgres"):
+            raise ConfigError("setting store.url: several workers (cluster.redis_url set) "
+                              "share one PostgreSQL database: set a postgresql:// URL")
+    if cluster.worker_url:
+        url = urlsplit(cluster.worker_url)
+        if url.scheme not in ("http", "https") or not url.netloc:
+            raise ConfigError("setting cluster.worker_url: must be an absolute http(s) URL")
+    if cluster.heartbeat_s <= 0 or cluster.dead_after_s <= 2 * cluster.heartbeat_s:
+        raise ConfigError("setting cluster.dead_after_s: must be more than twice "
+                          "cluster.heartbeat_s (which must be positive)")
+    if cluster.lease_s <= 0:
+        raise ConfigError("setting cluster.lease_s: must be positive")

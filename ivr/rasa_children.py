@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
+from ivr.cluster.rasa_state import rasa_state
 from ivr.config import Config
 from ivr.core.errors import ConfigError
 from ivr.dialogue.bridge import RasaBridge
@@ -37,9 +38,11 @@ def rasa_children(config: Config, http: aiohttp.ClientSession) -> list[ChildSpec
     host, port = url.hostname or "127.0.0.1", url.port or 5005
     endpoints = config.server.data_dir / "rasa-endpoints.yml"
     endpoints.parent.mkdir(parents=True, exist_ok=True)
+    shared = rasa_state(config)  # tracker and lock stores shared by several workers
     endpoints.write_text(
         "# written by ivr serve from [rasa] settings\n"
-        f"action_endpoint:\n  url: \"http://127.0.0.1:{rasa.actions_port}/webhook\"\n",
+        f"action_endpoint:\n  url: \"http://127.0.0.1:{rasa.actions_port}/webhook\"\n"
+        + shared.yaml,
         encoding="utf-8",
     )
     env = dict(RASA_ENV)
@@ -53,7 +56,7 @@ def rasa_children(config: Config, http: aiohttp.ClientSession) -> list[ChildSpec
               "--credentials", str(rasa.project_dir / "credentials.yml")],
         health=bridge.healthy,
         cwd=rasa.project_dir,
-        env=env,
+        env={**env, **shared.env},
         startup_timeout_s=rasa.startup_timeout_s,
     )
     actions = ChildSpec(

@@ -14,6 +14,8 @@ the API and the CLI, but nothing dials.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 import aiohttp
 
 from ivr.campaigns.context import CampaignContext, DialerSettings
@@ -47,9 +49,12 @@ def mailer_for(settings: CampaignsConfig) -> SmtpMailer | None:
 
 
 def open_campaign_service(config: Config, store: CampaignStore, calls: CallStore,
-                          customers: CustomerStore,
-                          http: aiohttp.ClientSession) -> CampaignService:
-    """The service over the worker's stores, dialling through Twilio's REST API."""
+                          customers: CustomerStore, http: aiohttp.ClientSession, *,
+                          capacity: Callable[[], Awaitable[int]] | None = None
+                          ) -> CampaignService:
+    """The service over the worker's stores, dialling through Twilio's REST API. Calls it
+    places come back to this worker (``cluster.worker_url``); ``capacity`` gives its free
+    call slots."""
     settings = campaigns_config(config)
     control = TwilioRestClient(
         http, TwilioCredentials.from_auth_token(config.twilio.account_sid,
@@ -58,7 +63,9 @@ def open_campaign_service(config: Config, store: CampaignStore, calls: CallStore
     ctx = CampaignContext(
         store=store, customers=customers, control=control, calls=calls,
         mailer=mailer_for(settings), defaults=settings.default_policy(),
-        settings=DialerSettings(public_url=config.server.public_url,
+        settings=DialerSettings(public_url=config.worker_url,
                                 caller_id=settings.caller_id or config.twilio.caller_id,
-                                poll_s=settings.poll_s, stale_after_s=settings.stale_after_s))
+                                poll_s=settings.poll_s, stale_after_s=settings.stale_after_s,
+                                worker=config.worker_id, lease_s=config.cluster.lease_s),
+        capacity=capacity)
     return CampaignService(ctx)

@@ -71,7 +71,8 @@ class _Socket:
         self.call_sid = event.call_sid
         await services.store.create_call(
             CallRecord(call_sid=event.call_sid, stream_sid=event.stream_sid, language=lang,
-                       customer_id=params.get("customer_id") or None)
+                       customer_id=params.get("customer_id") or None,
+                       worker=services.config.worker_id)  # the worker holding the media
         )
         for code, message in self.pending_errors:
             await self.wire_error(code, message)

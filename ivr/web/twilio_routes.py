@@ -60,6 +60,7 @@ async def voice(request: web.Request) -> web.Response:
         customer_id=customer_id,
         status=fields.get("CallStatus") or None,
         started_at=datetime.now(UTC),
+        worker=services.config.worker_id,
     )
     ready, reason = services.readiness.ready()
     if ready and len(services.active) >= services.config.server.max_calls:
