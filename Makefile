@@ -3,11 +3,17 @@ PYTHON ?= python3
 CONFIG ?=
 SETUP_CONFIG = $(if $(CONFIG),--config $(CONFIG),)
 
-.PHONY: run test lint setup
+.PHONY: run run-cluster test lint setup
 
 run:
 	$(PYTHON) scripts/setup.py --for run $(SETUP_CONFIG)
 	.venv/bin/ivr $(if $(CONFIG),--config $(CONFIG),) serve
+
+# Two workers + PostgreSQL + Redis on this machine (Debian's packages, started here).
+WORKERS ?= 2
+run-cluster:
+	$(PYTHON) scripts/setup.py --for cluster $(SETUP_CONFIG)
+	.venv/bin/ivr $(if $(CONFIG),--config $(CONFIG),) cluster run --workers $(WORKERS)
 
 test:
 	$(PYTHON) scripts/setup.py --for test --config config/test.toml
