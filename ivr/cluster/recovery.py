@@ -1,8 +1,9 @@
 """What is left of a worker that died (or of this worker's previous process): its live calls
 end with an error outcome, the callers it held in the agent queue are offered a callback,
-its in-flight dials are marked unknown (never redialled). Leases on campaign targets need
-nothing: they run out and the targets are due again. Each step is atomic in the store, so two
-workers taking over at once do each thing once."""
+its in-flight dials -- and the calls it placed whose media it held -- are marked unknown
+(never redialled; a late provider status still resolves them). Leases on campaign targets
+need nothing: they run out and the targets are due again. Each step is atomic in the store,
+so two workers taking over at once do each thing once."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from datetime import UTC, datetime
 
 from ivr.agents.queue import AgentQueue
 from ivr.campaigns import outcomes
+from ivr.campaigns.model import AttemptState, TargetState
 from ivr.campaigns.service import CampaignService
 from ivr.core.types import CallOutcome
 from ivr.customers.model import FollowUpKind
@@ -58,6 +60,29 @@ async def book_callbacks(queue: AgentQueue, customers: CustomerService | None, w
     return booked
 
 
+_PLACED = (AttemptState.INITIATED, AttemptState.RINGING, AttemptState.IN_PROGRESS)
+
+
+async def _lost_placed_calls(campaigns: CampaignService, calls: CallStore, worker: str) -> int:
+    """Calls ``worker`` placed whose media it held (or that never reached any worker's media
+    socket): nobody will report their conversation outcome. A call whose media landed on a
+    live worker is left to it."""
+    ctx, marked = campaigns.ctx, 0
+    for attempt in await ctx.store.list_attempts(states=_PLACED, worker=worker):
+        call = await calls.get_call(attempt.call_sid) if attempt.call_sid else None
+        if call is not None and call.worker not in (None, "", worker) and call.ended_at is None:
+            continue
+        if await ctx.store.update_attempt(attempt.id, state=AttemptState.UNKNOWN,
+                                          error=f"worker {worker} stopped during the call",
+                                          from_states=_PLACED):
+            marked += 1
+            await ctx.store.update_target(attempt.campaign_id, attempt.customer_id, ctx.now(),
+                                          state=TargetState.UNKNOWN, reason=LOST,
+                                          from_states=(TargetState.DIALING,
+                                                       TargetState.IN_PROGRESS))
+    return marked
+
+
 async def take_over(worker: str, *, calls: CallStore, queue: AgentQueue,
                     customers: CustomerService | None, campaigns: CampaignService | None,
                     clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> TakeOver:
@@ -67,6 +92,7 @@ async def take_over(worker: str, *, calls: CallStore, queue: AgentQueue,
                                             f"its IVR worker {worker} stopped")
     if campaigns is not None:
         report.dials_unknown = await outcomes.reconcile(campaigns.ctx, worker=worker)
+        report.dials_unknown += await _lost_placed_calls(campaigns, calls, worker)
     log.warning("took over worker %s: %d call(s) ended, %d callback(s) booked, %d dial(s) "
                 "unknown", worker, len(report.calls_ended), len(report.callbacks),
                 report.dials_unknown)

@@ -30,12 +30,18 @@ async def test_take_over_ends_only_the_dead_workers_work(tmp_path: Path) -> None
         await on_b.enqueue("CA-b1", "agent_request", Priority.NORMAL, "zh",
                            {"customer": {"customer_id": "c1"}})
         await on_a.enqueue("CA-a1", "agent_request", Priority.NORMAL, "zh", {})
-        await h.customers.upsert_customers([customer("c1"), customer("c2")])
+        await h.customers.upsert_customers([customer(f"c{n}") for n in range(1, 5)])
         await admin.create(h.ctx, "c", campaign_id="c1", policy=fast_policy().to_json())
-        await admin.import_targets(h.ctx, "c1", ["c1", "c2"])
+        await admin.import_targets(h.ctx, "c1", ["c1", "c2", "c3", "c4"])
         due = await h.store.due_targets("c1", now, 5)
         assert await h.store.begin_attempt(due[0], "at-b", now, "B") is not None
         assert await h.store.begin_attempt(due[1], "at-a", now, "A") is not None
+        # B placed two calls: one's media is on B (lost with it), the other's landed on A
+        for target, attempt_id, sid in ((due[2], "at-b-on-b", "CA-b1"),
+                                        (due[3], "at-b-on-a", "CA-a1")):
+            assert await h.store.begin_attempt(target, attempt_id, now, "B") is not None
+            await h.store.update_attempt(attempt_id, call_sid=sid,
+                                         state=AttemptState.IN_PROGRESS)
         customers = CustomerService(h.customers)
         h.ctx.settings = dataclasses.replace(h.ctx.settings, worker="A")
 
@@ -55,9 +61,12 @@ async def test_take_over_ends_only_the_dead_workers_work(tmp_path: Path) -> None
         assert [(f.kind, f.customer_id) for f in followups] == [(FollowUpKind.CALLBACK, "c1")]
         assert [e.status for e in await on_a.entries_for_call("CA-a1")] == [
             QueueStatus.WAITING]
-        assert sum(r.dials_unknown for r in reports) == 1
-        b_dial, a_dial = await h.store.get_attempt("at-b"), await h.store.get_attempt("at-a")
-        assert b_dial is not None and b_dial.state is AttemptState.UNKNOWN
-        assert a_dial is not None and a_dial.state is AttemptState.DIALING
+        assert sum(r.dials_unknown for r in reports) == 2
+        states = {a.id: a.state for a in await h.store.list_attempts("c1")}
+        assert states == {"at-b": AttemptState.UNKNOWN, "at-a": AttemptState.DIALING,
+                          "at-b-on-b": AttemptState.UNKNOWN,
+                          "at-b-on-a": AttemptState.IN_PROGRESS}
+        b_dial = await h.store.get_attempt("at-b")
+        assert b_dial is not None
         target = await h.store.get_target("c1", b_dial.customer_id)
         assert target is not None and target.state is TargetState.UNKNOWN
