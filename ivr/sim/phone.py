@@ -49,6 +49,9 @@ class SimOptions:
     quiet_ms: int = 700
     turn_timeout_s: float = 60.0
     api_token: str = ""
+    # Where the media WebSocket connects (default base_url): another worker of a cluster,
+    # as a load balancer in front of several workers may do.
+    media_url: str | None = None
 
 
 @dataclass
@@ -235,8 +238,9 @@ class PhoneSimulator:
         line: _Line,
     ) -> None:
         parts = urlsplit(stream_url)
-        scheme = "wss" if self._base.startswith("https") else "ws"
-        ws_base = scheme + self._base[self._base.index(":") :]
+        media = (self.o.media_url or self._base).rstrip("/")
+        scheme = "wss" if media.startswith("https") else "ws"
+        ws_base = scheme + media[media.index(":") :]
         connect_url = ws_base + parts.path + (f"?{parts.query}" if parts.query else "")
         headers = {SIGNATURE_HEADER: sign(stream_url, {}, self.o.auth_token)}
         stream_sid = new_sid("MZ")
