@@ -30,6 +30,28 @@ def cmd_status(args: argparse.Namespace) -> int:
     return asyncio.run(print_status(_config(args)))
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    from ivr.cluster.bench import bench_scale
+    from ivr.cluster.launch import Topology
+    from ivr.sim.script import load_script
+
+    topologies = []
+    for name in args.topologies.split(","):
+        workers, _, store = name.partition("x-")
+        topologies.append(Topology(int(workers), store))
+    script = load_script(Path(args.script))
+    levels = [int(n) for n in args.levels.split(",")]
+    report = asyncio.run(bench_scale(_config(args), getattr(args, "config", None), topologies,
+                                     levels, script, Path(args.out)))
+    for topo in report["topologies"]:
+        print(f"{topo['topology']}: {topo['held_calls_total']} calls held at p95 <= 800 ms "
+              f"({topo['held_calls_per_worker']:g} per worker); at the limit: "
+              f"{topo['at_the_limit']}")
+    print(f"scaling ratio (2 workers / 1 worker, PostgreSQL): "
+          f"{report['scaling_ratio_2_over_1']}")
+    return 0
+
+
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     cluster = subparsers.add_parser(
         "cluster", help="several workers on PostgreSQL and Redis (one machine, or status)")
@@ -41,3 +63,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     run.set_defaults(func=cmd_run)
     status = sub.add_parser("status", help="live workers and their free capacity (Redis)")
     status.set_defaults(func=cmd_status)
+    bench = sub.add_parser("bench", help="calls held at p95 <= 800 ms: 1 and 2 workers, "
+                                         "SQLite and PostgreSQL (starts each topology here)")
+    bench.add_argument("--topologies", default="1x-sqlite,1x-postgresql,2x-postgresql")
+    bench.add_argument("--levels", default="4,8,12,16,20,24",
+                       help="concurrent calls to try, in order, until one misses the target")
+    bench.add_argument("--script", default=str(Path(__file__).resolve().parents[2] / "audio"
+                                              / "fixtures" / "zh" / "happy_path"
+                                              / "script.yaml"))
+    bench.add_argument("--out", default="bench-results/scale.json")
+    bench.set_defaults(func=cmd_bench)
