@@ -1,0 +1,22 @@
+"""What ``ivr cluster run`` gives each worker: the settings a worker on another machine would
+get from its environment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ivr.cluster.run import worker_env
+from ivr.config import Config, load_config
+
+
+def test_worker_environment_makes_a_cluster_member(tmp_path: Path) -> None:
+    env = worker_env(Config(), "w2", 8081, "postgresql://u:p@127.0.0.1:5/ivr",
+                     "redis://:r@127.0.0.1:6/0", tmp_path)
+    assert env["IVR_CLUSTER_WORKER_ID"] == "w2" and env["IVR_SERVER_PORT"] == "8081"
+    assert env["IVR_CLUSTER_WORKER_URL"] == "http://127.0.0.1:8081"
+    assert env["IVR_SERVER_DATA_DIR"] == str(tmp_path / "w2")
+    assert env["IVR_RASA_URL"] != worker_env(Config(), "w3", 8082, "", "", tmp_path)[
+        "IVR_RASA_URL"]  # each worker its own Rasa
+    config = load_config(env={**env, "IVR_TWILIO_AUTH_TOKEN": "t"})
+    assert (config.worker_id, config.store.url, config.cluster.redis_url) == (
+        "w2", "postgresql://u:p@127.0.0.1:5/ivr", "redis://:r@127.0.0.1:6/0")
