@@ -74,6 +74,7 @@ class Cluster:
 
     def start(self, name: str) -> Server:
         port = free_port()
+        (self.tmp / name).mkdir(parents=True, exist_ok=True)
         server = start_server(
             self.tmp / name, port=port, IVR_STORE_URL=self.db_url,
             IVR_CLUSTER_REDIS_URL=self.redis_url, IVR_CLUSTER_WORKER_ID=name,
@@ -139,8 +140,13 @@ async def test_two_workers_share_calls_queue_campaign_and_survive_a_death(
     cluster = Cluster(tmp_path, db_url, redis_server.url(0), carrier)
     db = await asyncpg.connect(db_url)
     try:
-        a, b = await asyncio.gather(asyncio.to_thread(cluster.start, "A"),
-                                    asyncio.to_thread(cluster.start, "B"))
+        started = await asyncio.gather(asyncio.to_thread(cluster.start, "A"),
+                                       asyncio.to_thread(cluster.start, "B"),
+                                       return_exceptions=True)
+        for outcome in started:
+            if isinstance(outcome, BaseException):
+                raise outcome
+        a, b = cluster.workers["A"], cluster.workers["B"]
         await _setup_data(tmp_path, db_url, a.env)
 
         # 1) calls on both workers, and one whose media lands on the other worker
