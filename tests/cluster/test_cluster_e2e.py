@@ -81,7 +81,7 @@ class Cluster:
             IVR_CLUSTER_WORKER_URL=f"http://127.0.0.1:{port}", IVR_SERVER_PUBLIC_URL=LB,
             IVR_CLUSTER_HEARTBEAT_S="1", IVR_CLUSTER_DEAD_AFTER_S="5",
             IVR_CLUSTER_LEASE_S="15", IVR_SERVER_MAX_CALLS="4", IVR_SERVER_API_TOKEN=API_TOKEN,
-            IVR_AGENTS_MAX_WAIT_S="120", IVR_TWILIO_ACCOUNT_SID=self.carrier.account_sid,
+            IVR_AGENTS_MAX_WAIT_S="300", IVR_TWILIO_ACCOUNT_SID=self.carrier.account_sid,
             IVR_TWILIO_API_BASE_URL=self.carrier.base_url,
             IVR_TWILIO_CALLER_ID="+8610900000000", IVR_CAMPAIGNS_POLL_S="0.5")
         self.workers[name] = server
@@ -292,8 +292,8 @@ async def _campaign_and_death_of_b(cluster: Cluster, db: asyncpg.Connection,
     per_customer = Counter(r["customer_id"] for r in attempts)
     assert max(per_customer.values()) == 1 and len(per_customer) == len(CAMPAIGN)
     assert {r["worker"] for r in attempts} == {"A", "B"}  # spread over both workers
-    lost_attempt = [r for r in attempts if r["state"] == "unknown"]
-    assert [r["worker"] for r in lost_attempt] == ["B"]
+    unknown = [r["worker"] for r in attempts if r["state"] == "unknown"]
+    assert unknown and set(unknown) == {"B"}, attempts  # only what B held is unknown
     print(f"campaign: {Counter(r['worker'] for r in attempts)}; B held {leased_by_b} "
           f"lease(s) when killed; answered via B: {sum(h == b_host for _, h in answered)}")
     # A goes on taking calls
