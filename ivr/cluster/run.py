@@ -11,6 +11,7 @@ workers (their calls end cleanly), then Redis and PostgreSQL.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -68,6 +69,8 @@ def run_cluster(config: Config, config_file: str | None, workers: int, base_port
     print(f"ivr cluster: PostgreSQL on 127.0.0.1:{pg.port}, Redis on 127.0.0.1:{redis.port}",
           flush=True)
     data = config.server.data_dir / "cluster"
+    (data / "services.json").write_text(json.dumps({"postgres_port": pg.port,
+                                                    "redis_port": redis.port}) + "\n")
     running: list[Worker] = []
     stop = {"now": False}
 
@@ -111,10 +114,12 @@ async def print_status(config: Config) -> int:
     from ivr.cluster.bus import Bus
     from ivr.cluster.members import Membership, WorkerStatus
 
-    if not config.cluster.redis_url:
-        print("cluster.redis_url is not set: a single worker", file=sys.stderr)
+    url = config.cluster.redis_url or _local_redis_url(config)
+    if not url:
+        print("cluster.redis_url is not set and no `ivr cluster run` here: a single worker",
+              file=sys.stderr)
         return 1
-    bus = Bus.from_url(config.cluster.redis_url)
+    bus = Bus.from_url(url)
 
     async def nothing(_worker: str) -> None:
         return None
@@ -130,3 +135,13 @@ async def print_status(config: Config) -> int:
     finally:
         await bus.redis.aclose()
     return 0
+
+
+def _local_redis_url(config: Config) -> str:
+    """The Redis of the ``ivr cluster run`` on this machine, if one has run here."""
+    root = config.server.data_dir / "cluster"
+    try:
+        port = int(json.loads((root / "services.json").read_text())["redis_port"])
+    except (OSError, ValueError, KeyError):
+        return ""
+    return LocalRedis(root / "redis", port=port).url(0)
