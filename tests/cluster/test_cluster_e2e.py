@@ -127,7 +127,7 @@ async def test_two_workers_share_calls_queue_campaign_and_survive_a_death(
     async def answer(call: PlacedCall) -> None:
         cid = parse_qs(urlsplit(call.answer_url).query)["customer_id"][0]
         answered.append((cid, urlsplit(call.answer_url).netloc))
-        script = load_script(FIXTURES / "happy_path" / "script.yaml")
+        script = load_script(FIXTURES / "outbound_callee_first" / "script.yaml")  # short
         base = f"http://{urlsplit(call.answer_url).netloc}"
         sim = OutboundPhone(SimOptions(base_url=base, public_url=LB, auth_token=AUTH_TOKEN,
                                        api_token=API_TOKEN))
@@ -149,15 +149,16 @@ async def test_two_workers_share_calls_queue_campaign_and_survive_a_death(
         a, b = cluster.workers["A"], cluster.workers["B"]
         await _setup_data(tmp_path, db_url, a.env)
 
-        # 1) calls on both workers, and one whose media lands on the other worker
-        happy = load_script(FIXTURES / "happy_path" / "script.yaml")
+        # 1) calls on both workers, and one whose media lands on the other worker (short
+        # calls: the whole stack -- Vosk, Rasa, TTS -- in one turn)
+        short = load_script(FIXTURES / "wrong_party" / "script.yaml")
         on_a, on_b, crossed = await asyncio.gather(
-            cluster.sim("A").call(happy), cluster.sim("B").call(happy),
-            cluster.sim("A", media="B").call(happy))
+            cluster.sim("A").call(short), cluster.sim("B").call(short),
+            cluster.sim("A", media="B").call(short))
         for result, worker in ((on_a, "A"), (on_b, "B"), (crossed, "B")):
             row = await db.fetchrow("SELECT worker, outcome FROM calls WHERE call_sid = $1",
                                     result.call_sid)
-            assert row is not None and tuple(row) == (worker, "completed"), (
+            assert row is not None and tuple(row) == (worker, "wrong_party"), (
                 result.call_sid, row, a.log_tail(), b.log_tail())
         await _rasa_continues_on_the_other_instance(a, b)
 
@@ -297,7 +298,7 @@ async def _campaign_and_death_of_b(cluster: Cluster, db: asyncpg.Connection,
     print(f"campaign: {Counter(r['worker'] for r in attempts)}; B held {leased_by_b} "
           f"lease(s) when killed; answered via B: {sum(h == b_host for _, h in answered)}")
     # A goes on taking calls
-    after = await cluster.sim("A").call(load_script(FIXTURES / "happy_path" / "script.yaml"))
+    after = await cluster.sim("A").call(load_script(FIXTURES / "wrong_party" / "script.yaml"))
     outcome = await db.fetchval("SELECT outcome FROM calls WHERE call_sid = $1",
                                 after.call_sid)
-    assert outcome == "completed"
+    assert outcome == "wrong_party"
