@@ -1,10 +1,11 @@
 """Campaigns, their targets, dial attempts and do-not-call lists on the SQL store (SQLite or
 PostgreSQL, ``ivr.store.db``).
 
-Every state change is one conditional UPDATE (``from_states``), so two tasks or processes racing on
-the same target or attempt cannot both win. :meth:`SqliteCampaignStore.begin_attempt` claims
-a target and writes its attempt (``dialing``, unique per campaign, customer and attempt
-number) in one transaction, committed before the provider is asked to dial.
+Every state change is one conditional UPDATE (``from_states``), so two tasks or workers
+racing on the same target or attempt cannot both win. :meth:`SqlCampaignStore.begin_attempt`
+claims a target and writes its attempt (``dialing``, unique per campaign, customer and
+attempt number) in one transaction, committed before the provider is asked to dial; dialers
+lease due targets first (:meth:`SqlCampaignStore.claim_due`).
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from ivr.campaigns.model import (
@@ -20,85 +20,26 @@ from ivr.campaigns.model import (
     AttemptState,
     Campaign,
     CampaignState,
-    Purpose,
-    Rule,
-    RuleKind,
     Target,
     TargetState,
 )
-from ivr.campaigns.policy import PolicyError, policy_from_json
-from ivr.core.errors import StoreError
-from ivr.store.codec import time_from_db
+from ivr.store.campaign_rows import (
+    ATTEMPT_FIELDS,
+    CAMPAIGN_TIMES,
+    TARGET_FIELDS,
+    attempt_from,
+    campaign_from,
+    set_clause,
+    sql_in,
+    target_from,
+)
 from ivr.store.db import Row, StoreConflict, Tx
 from ivr.store.sqlbase import SqlStore
 
 ALL_CAMPAIGNS = "*"  # a do-not-call entry for every campaign
-_CAMPAIGN_TIMES = ("created_at", "updated_at", "started_at", "finished_at", "ends_at",
-                   "rules_checked_at")
-_TARGET_FIELDS = frozenset({"state", "attempts", "next_at", "reason", "last_outcome",
-                            "fallback_channel", "fallback_ref", "fallback_token"})
 _DUE = ("campaign_id = ? AND state IN ('queued', 'retrying') AND (next_at IS NULL OR"
         " next_at <= ?) AND (lease_owner IS NULL OR lease_until <= ?)")
 _DUE_ORDER = "COALESCE(next_at, created_at), customer_id"
-_ATTEMPT_FIELDS = frozenset({"state", "call_sid", "answered_by", "outcome", "voicemail_action",
-                             "error", "dialed_at", "answered_at", "ended_at"})
-
-
-def _campaign_from(row: Row) -> Campaign:
-    try:
-        rules = tuple(Rule(kind=RuleKind(r["kind"]), days=int(r["days"]),
-                           within_days=int(r["within_days"]),
-                           min_amount=float(r["min_amount"]))
-                      for r in json.loads(row["rules"]))
-        times = {name: time_from_db(row[name]) for name in _CAMPAIGN_TIMES}
-        return Campaign(id=row["id"], name=row["name"], purpose=Purpose(row["purpose"]),
-                        rules=rules, policy=policy_from_json(json.loads(row["policy"])),
-                        state=CampaignState(row["state"]), **times)
-    except (ValueError, TypeError, KeyError, PolicyError) as err:
-        raise StoreError(f"corrupt campaign row {row['id']!r}: {err}") from err
-
-
-def _target_from(row: Row) -> Target:
-    try:
-        created, updated = time_from_db(row["created_at"]), time_from_db(row["updated_at"])
-        assert created is not None and updated is not None
-        return Target(
-            campaign_id=row["campaign_id"], customer_id=row["customer_id"],
-            source=row["source"], state=TargetState(row["state"]),
-            attempts=int(row["attempts"]), next_at=time_from_db(row["next_at"]),
-            created_at=created, updated_at=updated, reason=row["reason"],
-            last_outcome=row["last_outcome"], fallback_channel=row["fallback_channel"],
-            fallback_ref=row["fallback_ref"], fallback_token=row["fallback_token"],
-            lease_owner=row["lease_owner"], lease_until=time_from_db(row["lease_until"]))
-    except (ValueError, TypeError, AssertionError) as err:
-        raise StoreError(f"corrupt campaign target {row['customer_id']!r}: {err}") from err
-
-
-def _attempt_from(row: Row) -> Attempt:
-    try:
-        created = time_from_db(row["created_at"])
-        assert created is not None
-        return Attempt(
-            id=row["id"], campaign_id=row["campaign_id"], customer_id=row["customer_id"],
-            attempt_no=int(row["attempt_no"]), state=AttemptState(row["state"]),
-            created_at=created, call_sid=row["call_sid"], answered_by=row["answered_by"],
-            outcome=row["outcome"], voicemail_action=row["voicemail_action"],
-            error=row["error"], dialed_at=time_from_db(row["dialed_at"]),
-            answered_at=time_from_db(row["answered_at"]), ended_at=time_from_db(row["ended_at"]),
-            worker=row["worker"])
-    except (ValueError, TypeError, AssertionError) as err:
-        raise StoreError(f"corrupt campaign attempt {row['id']!r}: {err}") from err
-
-
-def _in(states: Sequence[StrEnum]) -> str:
-    return ", ".join(f"'{s.value}'" for s in states)
-
-
-def _set_clause(fields: dict[str, Any], allowed: frozenset[str]) -> tuple[str, list[Any]]:
-    unknown = sorted(set(fields) - allowed)
-    if unknown:
-        raise StoreError(f"unknown field(s): {', '.join(unknown)}")
-    return ", ".join(f"{name} = ?" for name in fields), list(fields.values())
 
 
 class SqlCampaignStore(SqlStore):
@@ -113,16 +54,16 @@ class SqlCampaignStore(SqlStore):
                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *")
         params = (c.id, c.name, c.purpose.value, json.dumps([r.to_json() for r in c.rules]),
                   json.dumps(c.policy.to_json(), ensure_ascii=False), c.state.value,
-                  *(getattr(c, name) for name in _CAMPAIGN_TIMES))
+                  *(getattr(c, name) for name in CAMPAIGN_TIMES))
         try:
             rows = await self._write_rows(sql, params)
         except StoreConflict as err:
             raise StoreConflict(f"campaign {c.id!r} already exists") from err
-        return _campaign_from(rows[0])
+        return campaign_from(rows[0])
 
     async def get_campaign(self, campaign_id: str) -> Campaign | None:
         rows = await self._db.fetch("SELECT * FROM campaigns WHERE id = ?", (campaign_id,))
-        return _campaign_from(rows[0]) if rows else None
+        return campaign_from(rows[0]) if rows else None
 
     async def list_campaigns(self, state: CampaignState | None = None) -> list[Campaign]:
         if state is None:
@@ -130,20 +71,20 @@ class SqlCampaignStore(SqlStore):
         else:
             rows = await self._db.fetch(
                 "SELECT * FROM campaigns WHERE state = ? ORDER BY created_at, id", (state.value,))
-        return [_campaign_from(row) for row in rows]
+        return [campaign_from(row) for row in rows]
 
     async def update_campaign(self, campaign_id: str, now: datetime, *,
                               from_states: Sequence[CampaignState] | None = None,
                               **fields: Any) -> Campaign | None:
         """Set ``state`` and/or times; None when the campaign is missing or not in
         ``from_states``."""
-        allowed = frozenset({"state", *_CAMPAIGN_TIMES})
-        clause, params = _set_clause({**fields, "updated_at": now}, allowed)
-        where = f" AND state IN ({_in(from_states)})" if from_states else ""
+        allowed = frozenset({"state", *CAMPAIGN_TIMES})
+        clause, params = set_clause({**fields, "updated_at": now}, allowed)
+        where = f" AND state IN ({sql_in(from_states)})" if from_states else ""
         rows = await self._write_rows(
             f"UPDATE campaigns SET {clause} WHERE id = ?{where} RETURNING *",
             (*params, campaign_id))
-        return _campaign_from(rows[0]) if rows else None
+        return campaign_from(rows[0]) if rows else None
 
     # -- targets ---------------------------------------------------------------------------
 
@@ -169,15 +110,15 @@ class SqlCampaignStore(SqlStore):
         rows = await self._db.fetch(
             "SELECT * FROM campaign_targets WHERE campaign_id = ? AND customer_id = ?",
             (campaign_id, customer_id))
-        return _target_from(rows[0]) if rows else None
+        return target_from(rows[0]) if rows else None
 
     async def list_targets(self, campaign_id: str,
                            states: Sequence[TargetState] | None = None) -> list[Target]:
-        where = f" AND state IN ({_in(states)})" if states else ""
+        where = f" AND state IN ({sql_in(states)})" if states else ""
         rows = await self._db.fetch(
             f"SELECT * FROM campaign_targets WHERE campaign_id = ?{where}"
             " ORDER BY created_at, customer_id", (campaign_id,))
-        return [_target_from(row) for row in rows]
+        return [target_from(row) for row in rows]
 
     async def due_targets(self, campaign_id: str, now: datetime, limit: int) -> list[Target]:
         """Queued or retrying targets whose ``next_at`` has come and that no worker holds
@@ -185,7 +126,7 @@ class SqlCampaignStore(SqlStore):
         rows = await self._db.fetch(
             f"SELECT * FROM campaign_targets WHERE {_DUE} ORDER BY {_DUE_ORDER} LIMIT ?",
             (campaign_id, now, now, limit))
-        return [_target_from(row) for row in rows]
+        return [target_from(row) for row in rows]
 
     async def claim_due(self, campaign_id: str, now: datetime, limit: int, worker: str,
                         lease_until: datetime) -> list[Target]:
@@ -201,7 +142,7 @@ class SqlCampaignStore(SqlStore):
                 f"{tx.dialect.skip_locked}) RETURNING *",
                 (worker, lease_until, campaign_id, now, now, limit))
 
-        targets = [_target_from(row) for row in await self._db.write(op)]
+        targets = [target_from(row) for row in await self._db.write(op)]
         return sorted(targets, key=lambda t: (t.next_at or t.created_at, t.customer_id))
 
     async def release_leases(self, campaign_id: str, worker: str) -> int:
@@ -222,13 +163,13 @@ class SqlCampaignStore(SqlStore):
     async def update_target(self, campaign_id: str, customer_id: str, now: datetime, *,
                             from_states: Sequence[TargetState] | None = None,
                             **fields: Any) -> Target | None:
-        clause, params = _set_clause(fields, _TARGET_FIELDS)
-        where = f" AND state IN ({_in(from_states)})" if from_states else ""
+        clause, params = set_clause(fields, TARGET_FIELDS)
+        where = f" AND state IN ({sql_in(from_states)})" if from_states else ""
         rows = await self._write_rows(
             f"UPDATE campaign_targets SET {clause}, updated_at = ?"
             f" WHERE campaign_id = ? AND customer_id = ?{where} RETURNING *",
             (*params, now, campaign_id, customer_id))
-        return _target_from(rows[0]) if rows else None
+        return target_from(rows[0]) if rows else None
 
     # -- attempts --------------------------------------------------------------------------
 
@@ -253,30 +194,30 @@ class SqlCampaignStore(SqlStore):
                 " state, created_at, worker) VALUES (?, ?, ?, ?, 'dialing', ?, ?) RETURNING *",
                 (attempt_id, target.campaign_id, target.customer_id, int(claimed[0][0]), now,
                  worker))
-            return _attempt_from(rows[0])
+            return attempt_from(rows[0])
 
         return await self._db.write(op)
 
     async def update_attempt(self, attempt_id: str, *,
                              from_states: Sequence[AttemptState] | None = None,
                              **fields: Any) -> Attempt | None:
-        clause, params = _set_clause(fields, _ATTEMPT_FIELDS)
-        where = f" AND state IN ({_in(from_states)})" if from_states else ""
+        clause, params = set_clause(fields, ATTEMPT_FIELDS)
+        where = f" AND state IN ({sql_in(from_states)})" if from_states else ""
         rows = await self._write_rows(
             f"UPDATE campaign_attempts SET {clause} WHERE id = ?{where} RETURNING *",
             (*params, attempt_id))
-        return _attempt_from(rows[0]) if rows else None
+        return attempt_from(rows[0]) if rows else None
 
     async def get_attempt(self, attempt_id: str) -> Attempt | None:
         rows = await self._db.fetch("SELECT * FROM campaign_attempts WHERE id = ?",
                                     (attempt_id,))
-        return _attempt_from(rows[0]) if rows else None
+        return attempt_from(rows[0]) if rows else None
 
     async def attempt_by_sid(self, call_sid: str) -> Attempt | None:
         rows = await self._db.fetch(
             "SELECT * FROM campaign_attempts WHERE call_sid = ? ORDER BY created_at DESC"
             " LIMIT 1", (call_sid,))
-        return _attempt_from(rows[0]) if rows else None
+        return attempt_from(rows[0]) if rows else None
 
     async def list_attempts(self, campaign_id: str | None = None,
                             states: Sequence[AttemptState] | None = None,
@@ -289,12 +230,12 @@ class SqlCampaignStore(SqlStore):
             where.append("worker = ?")
             params.append(worker)
         if states:
-            where.append(f"state IN ({_in(states)})")
+            where.append(f"state IN ({sql_in(states)})")
         clause = f"WHERE {' AND '.join(where)}" if where else ""
         rows = await self._db.fetch(
             f"SELECT * FROM campaign_attempts {clause} ORDER BY created_at, attempt_no",
             tuple(params))
-        return [_attempt_from(row) for row in rows]
+        return [attempt_from(row) for row in rows]
 
     async def contact_history(self, customer_id: str, campaign_id: str,
                               since: datetime) -> tuple[int, int]:
