@@ -2,23 +2,22 @@
 
 ``ivr.app`` opens it in its cleanup context::
 
-    campaigns = open_campaign_service(config, stores.campaigns, calls, customers, http)
-    if dialer_enabled(config):
+    campaigns = open_campaign_service(config, stores.campaigns, calls, customers, control,
+                                      caller_id, capacity=free_slots)
+    if dialer_enabled(config, control):
         await campaigns.start()        # reconciles interrupted dials, starts the dialer
     ...
     await campaigns.close()            # the stores are closed by their owner
 
-Without Twilio credentials (or with ``campaigns.enabled = false``) the service still answers
-the API and the CLI, but nothing dials.
+Without a provider that can dial (or with ``campaigns.enabled = false``) the service still
+answers the API and the CLI, but nothing dials.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-import aiohttp
-
-from ivr.campaigns.context import CampaignContext, DialerSettings
+from ivr.campaigns.context import CampaignContext, CampaignControl, DialerSettings, NoDialing
 from ivr.campaigns.mailer import SmtpMailer
 from ivr.campaigns.service import CampaignService
 from ivr.campaigns.settings import CampaignsConfig
@@ -26,7 +25,6 @@ from ivr.config import Config
 from ivr.store.base import CallStore
 from ivr.store.customers import CustomerStore
 from ivr.store.protocols import CampaignStore
-from ivr.telephony.twilio_rest import TwilioCredentials, TwilioRestClient
 
 
 def campaigns_config(config: Config) -> CampaignsConfig:
@@ -35,9 +33,8 @@ def campaigns_config(config: Config) -> CampaignsConfig:
     return section if isinstance(section, CampaignsConfig) else CampaignsConfig()
 
 
-def dialer_enabled(config: Config) -> bool:
-    return campaigns_config(config).enabled and bool(config.twilio.account_sid
-                                                     and config.twilio.auth_token)
+def dialer_enabled(config: Config, control: CampaignControl | None) -> bool:
+    return campaigns_config(config).enabled and control is not None
 
 
 def mailer_for(settings: CampaignsConfig) -> SmtpMailer | None:
@@ -49,22 +46,18 @@ def mailer_for(settings: CampaignsConfig) -> SmtpMailer | None:
 
 
 def open_campaign_service(config: Config, store: CampaignStore, calls: CallStore,
-                          customers: CustomerStore, http: aiohttp.ClientSession, *,
+                          customers: CustomerStore, control: CampaignControl | None,
+                          caller_id: str, *,
                           capacity: Callable[[], Awaitable[int]] | None = None
                           ) -> CampaignService:
-    """The service over the worker's stores, dialling through Twilio's REST API. Calls it
-    places come back to this worker (``cluster.worker_url``); ``capacity`` gives its free
-    call slots."""
+    """The service over the worker's stores, dialling through ``control`` (the outbound
+    provider's adapter, whose calls come back to this worker) from ``caller_id``;
+    ``capacity`` gives this worker's free call slots."""
     settings = campaigns_config(config)
-    control = TwilioRestClient(
-        http, TwilioCredentials.from_auth_token(config.twilio.account_sid,
-                                                config.twilio.auth_token),
-        base_url=config.twilio.api_base_url)
     ctx = CampaignContext(
-        store=store, customers=customers, control=control, calls=calls,
+        store=store, customers=customers, control=control or NoDialing(), calls=calls,
         mailer=mailer_for(settings), defaults=settings.default_policy(),
-        settings=DialerSettings(public_url=config.worker_url,
-                                caller_id=settings.caller_id or config.twilio.caller_id,
+        settings=DialerSettings(caller_id=settings.caller_id or caller_id,
                                 poll_s=settings.poll_s, stale_after_s=settings.stale_after_s,
                                 worker=config.worker_id, lease_s=config.cluster.lease_s),
         capacity=capacity)

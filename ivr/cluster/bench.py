@@ -23,7 +23,8 @@ from typing import Any
 
 import psutil
 
-from ivr.bench import pct, summarize
+from ivr.bench.calls import summarize
+from ivr.bench.stats import pct
 from ivr.cluster.launch import Launched, Topology, launch
 from ivr.config import Config
 from ivr.sim.phone import PhoneSimulator, SimOptions, SimResult
@@ -85,14 +86,14 @@ async def run_level(launched: Launched, calls: int, script: CallScript,
     results: list[SimResult] = await asyncio.gather(
         *(sims[n % len(sims)].call(script, record=False) for n in range(calls)))
     wall = time.monotonic() - started
-    level = summarize(results, wall, calls)
+    level: dict[str, Any] = summarize(results, wall, calls)
     level["cpu_cores"] = meter.stop()
     level["per_worker_p95_ms"] = {
         url: pct([t.latency_ms for r in results[n::len(sims)] for t in r.turns
                   if t.latency_ms is not None and t.kind == "speech"], 0.95)
         for n, url in enumerate(launched.urls)}
     level["server_split"] = await _server_split(launched, [r.call_sid for r in results])
-    p95 = level["turn_latency_ms"]["p95"]
+    p95 = level["turn_latency_ms"]["all"]["p95"]
     level["held"] = bool(level["calls_completed"] == calls and p95 is not None
                          and p95 <= TARGET_P95_MS)
     return level
@@ -117,7 +118,8 @@ async def bench_topology(config: Config, config_file: str | None, topology: Topo
         for calls in levels:
             level = await run_level(launched, calls, script, config.twilio.auth_token)
             runs.append(level)
-            print(f"[{topology.name}] {calls} calls: p95 {level['turn_latency_ms']['p95']} ms, "
+            print(f"[{topology.name}] {calls} calls: turn p95 "
+                  f"{level['turn_latency_ms']['all']['p95']} ms, "
                   f"completed {level['calls_completed']}; {_bottleneck(level)}", flush=True)
             if not level["held"]:
                 break

@@ -18,6 +18,7 @@ from ivr.agents.handoff import QueueHandoff
 from ivr.agents.queue import AgentQueue
 from ivr.campaigns.model import AttemptState
 from ivr.campaigns.service import CampaignService
+from ivr.cluster.admissions import RedisAdmissions
 from ivr.cluster.bus import Bus
 from ivr.cluster.feed_bridge import FeedBridge
 from ivr.cluster.members import Membership, WorkerStatus
@@ -62,6 +63,7 @@ class ClusterNode:
     members: Membership
     bridge: FeedBridge
     offers: Offers
+    admissions: RedisAdmissions
 
     async def close(self) -> None:
         await self.members.leave()
@@ -98,7 +100,7 @@ async def start_node(config: Config, *, stores: Stores, queue: AgentQueue,
         await bus.close()
         raise
     log.info("worker %s joined the cluster", me)
-    return ClusterNode(bus, members, bridge, offers)
+    return ClusterNode(bus, members, bridge, offers, RedisAdmissions(bus))
 
 
 def start_conversation_expiry(config: Config) -> asyncio.Task[None] | None:
