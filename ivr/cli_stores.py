@@ -19,5 +19,5 @@ def store_target(args: argparse.Namespace) -> StoreTarget:
     from ivr.config import load_config
 
     config_file = getattr(args, "config", None)
-    store = load_config(Path(config_file) if config_file else None).store
+    store = load_config(Path(config_file) if config_file else None, check=False).store
     return StoreTarget.from_settings(store.url, store.sqlite_path, store.pool_size)

@@ -9,6 +9,8 @@ import signal
 
 from ivr.banner import Launch, launch_from, local_mode, setup_lines
 from ivr.config import ROOT, Config
+from ivr.customers.idhash import IdHasher
+from ivr.server_key import server_key
 from ivr.startup import DEMO_CUSTOMERS, announce_when_ready, check_ports, seed_demo_customers
 from ivr.store.factory import StoreTarget
 
@@ -23,7 +25,7 @@ def serve(config: Config, config_file: str | None) -> None:
     if local_mode(config):
         target = StoreTarget.from_settings(config.store.url, config.store.sqlite_path,
                                            config.store.pool_size)
-        added = asyncio.run(seed_demo_customers(target))
+        added = asyncio.run(seed_demo_customers(target, IdHasher(server_key(config))))
         if added:
             print(f"ivr: local mode: imported {added} demo customers from "
                   f"{DEMO_CUSTOMERS.relative_to(ROOT)} into the empty store "

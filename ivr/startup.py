@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from ivr.banner import Launch, ready_lines
 from ivr.config import ROOT, Config
 from ivr.core.errors import ConfigError
+from ivr.customers.idhash import IdHasher
 from ivr.web.services import Readiness
 
 if TYPE_CHECKING:
@@ -77,9 +78,11 @@ def check_ports(config: Config) -> None:
                           f"{exc.strerror}") from exc
 
 
-async def seed_demo_customers(where: Path | StoreTarget, source: Path = DEMO_CUSTOMERS) -> int:
+async def seed_demo_customers(where: Path | StoreTarget, hasher: IdHasher,
+                              source: Path = DEMO_CUSTOMERS) -> int:
     """Import the bundled demo customers into an empty customer store; 0 if it has some.
-    ``where``: a SQLite file or the configured store (SQLite or PostgreSQL)."""
+    ``where``: a SQLite file or the configured store (SQLite or PostgreSQL); ``hasher``: the
+    server's (ID digits are stored only as its keyed hash)."""
     from ivr.customers.importer import import_customers
     from ivr.store.customers import SqlCustomerStore
     from ivr.store.factory import StoreTarget, open_store
@@ -88,7 +91,7 @@ async def seed_demo_customers(where: Path | StoreTarget, source: Path = DEMO_CUS
     async with await open_store(SqlCustomerStore, target) as store:
         if await store.list_customers(limit=1):
             return 0
-        report = await import_customers(source, store)
+        report = await import_customers(source, store, hasher)
     return report.created
 
 

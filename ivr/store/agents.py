@@ -29,6 +29,7 @@ from ivr.core.pii import mask_text
 from ivr.core.types import Language, Priority
 from ivr.store.codec import time_from_db
 from ivr.store.db import Row, StoreConflict, Tx
+from ivr.store.logins import LoginThrottleStore
 from ivr.store.sanitize import mask_json
 from ivr.store.sqlbase import SqlStore
 from ivr.telephony.base import TransferKind
@@ -64,7 +65,7 @@ def _entry_from(row: Row) -> QueueEntry:
         raise StoreError(f"corrupt queue row {row['id']!r}: {err}") from err
 
 
-class SqlAgentStore(SqlStore):
+class SqlAgentStore(LoginThrottleStore, SqlStore):
     """``await SqlAgentStore.open(path)`` (the call store's SQLite file), or
     ``SqlAgentStore(db)`` on an open database."""
 
@@ -195,7 +196,7 @@ class SqlAgentStore(SqlStore):
         mean = next((r["mean"] for r in rows if r["status"] == "transferred"), None)
         return {r["status"]: int(r["n"]) for r in rows}, mean
 
-    # -- dashboard sessions and failed logins ----------------------------------------------
+    # -- dashboard sessions ----------------------------------------------
 
     async def add_session(self, token_hash: str, agent_id: int, csrf: str, now: datetime
                           ) -> None:
@@ -220,24 +221,6 @@ class SqlAgentStore(SqlStore):
 
     async def delete_session(self, token_hash: str) -> None:
         await self._write_rows("DELETE FROM agent_sessions WHERE token_hash = ?", (token_hash,))
-
-    async def login_failures(self, username: str, since: datetime) -> int:
-        rows = await self._db.fetch(
-            "SELECT COUNT(*) FROM login_failures WHERE username = ? AND at >= ?",
-            (username, since))
-        return int(rows[0][0])
-
-    async def add_login_failure(self, username: str, now: datetime, forget_before: datetime
-                                ) -> None:
-        async def op(tx: Tx) -> None:
-            await tx.execute("DELETE FROM login_failures WHERE at < ?", (forget_before,))
-            await tx.execute("INSERT INTO login_failures (username, at) VALUES (?, ?)",
-                             (username, now))
-
-        await self._db.write(op)
-
-    async def clear_login_failures(self, username: str) -> None:
-        await self._write_rows("DELETE FROM login_failures WHERE username = ?", (username,))
 
 
 SqliteAgentStore = SqlAgentStore  # the name the embedded default has always had

@@ -144,6 +144,28 @@ PG_MIGRATIONS: tuple[Migration, ...] = (
     ),
     Migration(
         6,
+        "dashboard login back-off per client, username and trusted browser",
+        (
+            f"CREATE TABLE login_throttle ("
+            f" key {T} PRIMARY KEY, failures BIGINT NOT NULL, last_at {TS} NOT NULL)",
+            "CREATE INDEX login_throttle_last ON login_throttle (last_at)",
+            "DROP TABLE login_failures",
+        ),
+    ),
+    Migration(
+        7,
+        "ID digits as a keyed hash; failed ID checks per customer across calls",
+        (
+            f"ALTER TABLE customers ADD COLUMN id_hash {T}",
+            "ALTER TABLE customers ADD COLUMN id_ends_with_x BOOLEAN NOT NULL DEFAULT FALSE",
+            f"CREATE TABLE id_locks ("
+            f" customer_id {T} PRIMARY KEY, failures BIGINT NOT NULL,"
+            f" last_failure_at {TS}, locked_until {TS})",
+            "DROP TABLE id_checks",
+        ),
+    ),
+    Migration(
+        8,
         "workers: who holds each call, queue entry and dial attempt; campaign target leases",
         (
             f"ALTER TABLE calls ADD COLUMN worker {T}",

@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
 from ivr.agents.model import Agent, Presence, QueueEntry, QueueStatus
+from ivr.agents.throttle import Backoff
 from ivr.campaigns.model import (
     Attempt,
     AttemptState,
@@ -29,7 +30,7 @@ from ivr.core.types import Language, Priority
 
 @runtime_checkable
 class AgentStore(Protocol):
-    """Agents, the agent queue, dashboard sessions and failed logins."""
+    """Agents, the agent queue, dashboard sessions and login back-off."""
 
     async def close(self) -> None: ...
 
@@ -96,12 +97,13 @@ class AgentStore(Protocol):
 
     async def delete_session(self, token_hash: str) -> None: ...
 
-    async def login_failures(self, username: str, since: datetime) -> int: ...
+    async def reserve_login(self, keys: Sequence[str], now: datetime,
+                            backoff: Backoff) -> float:
+        """0 when a login attempt on ``keys`` may go ahead (and is now counted against each);
+        else the seconds to wait. Concurrent attempts on one key, on any worker, serialize."""
+        ...
 
-    async def add_login_failure(self, username: str, now: datetime, forget_before: datetime
-                                ) -> None: ...
-
-    async def clear_login_failures(self, username: str) -> None: ...
+    async def clear_login(self, keys: Sequence[str]) -> None: ...
 
 
 @runtime_checkable
