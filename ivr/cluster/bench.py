@@ -36,23 +36,36 @@ TARGET_P95_MS = 800.0
 
 @dataclass
 class CpuMeter:
-    """CPU seconds per component between ``start`` and ``stop``."""
+    """CPU seconds per component between ``start`` and ``stop``. The processes are listed again
+    at ``stop``: one that appeared meanwhile (a PostgreSQL backend for a new connection, a TTS
+    process) counts all its CPU time."""
 
     launched: Launched
 
+    def _procs(self) -> dict[str, list[psutil.Process]]:
+        procs = self.launched.components()
+        procs["phone_simulator"] = [psutil.Process()]  # the load generator, same box
+        return procs
+
     def start(self) -> None:
-        self._procs = self.launched.components()
-        self._procs["phone_simulator"] = [psutil.Process()]  # the load generator, same box
-        self._before = {id(p): _cpu(p) for ps in self._procs.values() for p in ps}
+        self._before = {_key(p): _cpu(p) for ps in self._procs().values() for p in ps}
         self._wall = time.monotonic()
         psutil.cpu_percent(None)
 
     def stop(self) -> dict[str, float]:
         wall = time.monotonic() - self._wall
-        cores = {role: round(sum(max(0.0, _cpu(p) - self._before[id(p)]) for p in procs)
-                             / wall, 2) for role, procs in self._procs.items()}
+        cores = {role: round(sum(max(0.0, _cpu(p) - self._before.get(_key(p), 0.0))
+                                 for p in procs) / wall, 2)
+                 for role, procs in self._procs().items()}
         cores["machine_busy_percent"] = psutil.cpu_percent(None)
         return cores
+
+
+def _key(proc: psutil.Process) -> tuple[int, float]:
+    try:
+        return proc.pid, proc.create_time()
+    except psutil.Error:
+        return proc.pid, 0.0
 
 
 def _cpu(proc: psutil.Process) -> float:
@@ -131,15 +144,23 @@ async def bench_topology(config: Config, config_file: str | None, topology: Topo
 
 
 async def bench_scale(config: Config, config_file: str | None, topologies: list[Topology],
-                      levels: list[int], script: CallScript, out: Path) -> dict[str, Any]:
+                      levels: list[int], script: CallScript, out: Path,
+                      earlier: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Run each topology; ``earlier`` results of other topologies (``--keep``: read from
+    ``out``) stay in the report, so one topology per run fits a short slot on a shared
+    machine."""
     report: dict[str, Any] = {
-        "target_turn_p95_ms": TARGET_P95_MS, "script": str(script.path), "levels": levels,
+        "target_turn_p95_ms": TARGET_P95_MS,
         "machine": {"cpus": psutil.cpu_count(), "memory_gb": round(
             psutil.virtual_memory().total / 2**30, 1), "python": platform.python_version()},
-        "at": datetime.now(UTC).isoformat(timespec="seconds"), "topologies": []}
+        "topologies": []}
+    names = {t.name for t in topologies}
+    report["topologies"] = [t for t in earlier or [] if t.get("topology") not in names]
     for topology in topologies:
-        report["topologies"].append(
-            await bench_topology(config, config_file, topology, levels, script))
+        result = await bench_topology(config, config_file, topology, levels, script)
+        result.update({"script": str(script.path), "levels_tried": levels,
+                       "at": datetime.now(UTC).isoformat(timespec="seconds")})
+        report["topologies"].append(result)
         _save(out, report)
     held = {t["topology"]: t["held_calls_total"] for t in report["topologies"]}
     one, two = held.get("1x-postgresql"), held.get("2x-postgresql")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -41,8 +42,11 @@ def cmd_bench(args: argparse.Namespace) -> int:
         topologies.append(Topology(int(workers), store))
     script = load_script(Path(args.script))
     levels = [int(n) for n in args.levels.split(",")]
+    out = Path(args.out)
+    earlier = (json.loads(out.read_text("utf-8")).get("topologies", [])
+               if args.keep and out.exists() else None)
     report = asyncio.run(bench_scale(_config(args), getattr(args, "config", None), topologies,
-                                     levels, script, Path(args.out)))
+                                     levels, script, out, earlier))
     for topo in report["topologies"]:
         print(f"{topo['topology']}: {topo['held_calls_total']} calls held at p95 <= 800 ms "
               f"({topo['held_calls_per_worker']:g} per worker); at the limit: "
@@ -72,4 +76,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                                               / "fixtures" / "zh" / "happy_path"
                                               / "script.yaml"))
     bench.add_argument("--out", default="bench-results/scale.json")
+    bench.add_argument("--keep", action="store_true",
+                       help="keep the other topologies already in --out (run one at a time)")
     bench.set_defaults(func=cmd_bench)

@@ -58,7 +58,7 @@ class Launched:
                 root = psutil.Process(proc.pid)
                 for each in (root, *root.children(recursive=True)):
                     line = " ".join(each.cmdline())
-                    role = ("actions" if "run actions" in line else
+                    role = ("actions" if "run actions" in line or "serve actions" in line else
                             "rasa" if "rasa" in line else "ivr")
                     roles[role].append(each)
         for role, pid in (("postgres", self.postgres_pid), ("redis", self.redis_pid)):
