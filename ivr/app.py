@@ -257,7 +257,7 @@ def _services_ctx(config: Config, twilio: TwilioAdapter
             app[SERVICES] = services
             node = await start_node(config, stores=stores, queue=queue, handoff=handoff,
                                     customers=customers, campaigns=campaigns,
-                                    active=lambda: len(hub.active))
+                                    active=lambda: len(hub.active), key=key)
             if node is not None:
                 hub.shared, hub.worker = node.admissions, config.worker_id
                 stack.push_async_callback(node.close)

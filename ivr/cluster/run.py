@@ -41,6 +41,8 @@ def worker_env(config: Config, name: str, port: int, store_url: str, redis_url: 
         "IVR_STORE_URL": store_url, "IVR_CLUSTER_REDIS_URL": redis_url,
         "IVR_CLUSTER_WORKER_ID": name, "IVR_SERVER_PORT": str(port),
         "IVR_CLUSTER_WORKER_URL": url, "IVR_SERVER_DATA_DIR": str(data / name),
+        # one server key for every worker (ID hashes, signed cookies): the installation's
+        "IVR_SERVER_SECRET_KEY_FILE": str(config.secret_key_file()),
     }
     if "IVR_SERVER_PUBLIC_URL" not in os.environ:
         env["IVR_SERVER_PUBLIC_URL"] = url  # no load balancer: each worker is reached directly

@@ -21,6 +21,7 @@ from ivr.campaigns.service import CampaignService
 from ivr.cluster.admissions import RedisAdmissions
 from ivr.cluster.bus import Bus
 from ivr.cluster.feed_bridge import FeedBridge
+from ivr.cluster.keycheck import check_same_key
 from ivr.cluster.members import Membership, WorkerStatus
 from ivr.cluster.offers import Offers
 from ivr.cluster.rasa_state import expire_conversations, tracker_url
@@ -74,8 +75,9 @@ class ClusterNode:
 async def start_node(config: Config, *, stores: Stores, queue: AgentQueue,
                      handoff: QueueHandoff, customers: CustomerService,
                      campaigns: CampaignService | None,
-                     active: Callable[[], int]) -> ClusterNode | None:
-    """Join the cluster when ``cluster.redis_url`` is set (else None: a single worker)."""
+                     active: Callable[[], int], key: bytes) -> ClusterNode | None:
+    """Join the cluster when ``cluster.redis_url`` is set (else None: a single worker);
+    ``key``: the server key, which must be the other workers' (``check_same_key``)."""
     settings = config.cluster
     if not settings.redis_url:
         return None
@@ -95,6 +97,7 @@ async def start_node(config: Config, *, stores: Stores, queue: AgentQueue,
         heartbeat_s=settings.heartbeat_s, dead_after_s=settings.dead_after_s, on_dead=on_dead)
     try:
         await bus.start()
+        await check_same_key(bus, key)
         await members.start()
     except BaseException:
         await bus.close()

@@ -83,7 +83,8 @@ class Cluster:
             IVR_CLUSTER_LEASE_S="15", IVR_SERVER_MAX_CALLS="4", IVR_SERVER_API_TOKEN=API_TOKEN,
             IVR_AGENTS_MAX_WAIT_S="300", IVR_TWILIO_ACCOUNT_SID=self.carrier.account_sid,
             IVR_TWILIO_API_BASE_URL=self.carrier.base_url,
-            IVR_TWILIO_CALLER_ID="+8610900000000", IVR_CAMPAIGNS_POLL_S="0.5")
+            IVR_TWILIO_CALLER_ID="+8610900000000", IVR_CAMPAIGNS_POLL_S="0.5",
+            IVR_SERVER_SECRET_KEY_FILE=str(self.tmp / "server.key"))  # one key, all workers
         self.workers[name] = server
         return server
 

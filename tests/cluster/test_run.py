@@ -20,3 +20,7 @@ def test_worker_environment_makes_a_cluster_member(tmp_path: Path) -> None:
     config = load_config(env={**env, "IVR_TWILIO_AUTH_TOKEN": "t"})
     assert (config.worker_id, config.store.url, config.cluster.redis_url) == (
         "w2", "postgresql://u:p@127.0.0.1:5/ivr", "redis://:r@127.0.0.1:6/0")
+    # every worker reads the installation's one server key (ID hashes match on any worker)
+    w3 = load_config(env={**worker_env(Config(), "w3", 8082, "postgresql://u:p@h/ivr", "",
+                                       tmp_path), "IVR_TWILIO_AUTH_TOKEN": "t"})
+    assert config.secret_key_file() == w3.secret_key_file() == Config().secret_key_file()
