@@ -27,6 +27,7 @@ import pytest
 
 from ivr.cluster.services import LocalPostgres, LocalRedis, free_port
 from ivr.core.types import Language
+from ivr.dialogue.bridge import CHANNEL_PATH, TOKEN_HEADER
 from ivr.sim.outbound import OutboundPhone
 from ivr.sim.phone import PhoneSimulator, SimOptions, new_sid
 from ivr.sim.script import CallerTurn, CallScript, load_script
@@ -38,6 +39,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
 LB = "http://ivr.cluster.test"  # the provider-facing URL both workers share (signatures)
 API_TOKEN = "cluster-test-api-token"
+RASA_TOKEN = "cluster-test-rasa-token"
 PASSWORD = "correct horse battery staple"
 AGENT_PHONE = "+8613900001234"
 FIXTURES = ROOT / "audio" / "fixtures" / "zh"
@@ -84,7 +86,8 @@ class Cluster:
             IVR_AGENTS_MAX_WAIT_S="300", IVR_TWILIO_ACCOUNT_SID=self.carrier.account_sid,
             IVR_TWILIO_API_BASE_URL=self.carrier.base_url,
             IVR_TWILIO_CALLER_ID="+8610900000000", IVR_CAMPAIGNS_POLL_S="0.5",
-            IVR_SERVER_SECRET_KEY_FILE=str(self.tmp / "server.key"))  # one key, all workers
+            IVR_SERVER_SECRET_KEY_FILE=str(self.tmp / "server.key"),  # one key, all workers
+            IVR_RASA_AUTH_TOKEN=RASA_TOKEN)  # known here, to ask each Rasa directly
         self.workers[name] = server
         return server
 
@@ -188,13 +191,17 @@ async def _setup_data(tmp: Path, db_url: str, env: dict[str, str]) -> None:
 
 
 async def _rasa_continues_on_the_other_instance(a: Server, b: Server) -> None:
-    """Rasa A and Rasa B share the tracker store: B continues what A started."""
+    """Rasa A and Rasa B share the tracker store: B continues what A started (each reached
+    as the IVR reaches it: its channel with the secret header, its API with the token)."""
     sender = f"cluster-{uuid.uuid4().hex[:8]}"
     async with aiohttp.ClientSession() as http:
-        async with http.post(f"{a.rasa_url}/webhooks/rest/webhook",
-                             json={"sender": sender, "message": "/call_start"}) as resp:
-            assert resp.status == 200
-        async with http.get(f"{b.rasa_url}/conversations/{sender}/tracker") as resp:
+        async with http.post(f"{a.rasa_url}{CHANNEL_PATH}", headers={TOKEN_HEADER: RASA_TOKEN},
+                             json={"sender": sender, "message": "/call_start",
+                                   "metadata": {}}) as resp:
+            assert resp.status == 200, await resp.text()
+        async with http.get(f"{b.rasa_url}/conversations/{sender}/tracker",
+                            params={"token": RASA_TOKEN}) as resp:
+            assert resp.status == 200, await resp.text()
             tracker = await resp.json()
     kinds = [e["event"] for e in tracker["events"]]
     assert "user" in kinds and "action" in kinds, tracker
