@@ -5,11 +5,17 @@ PYTHON ?= python3
 CONFIG ?=
 SETUP_CONFIG = $(if $(CONFIG),--config $(CONFIG),)
 
-.PHONY: run test lint setup doctor
+.PHONY: run run-cluster test lint setup doctor
 
 run:
 	@$(PYTHON) scripts/setup.py --for run $(SETUP_CONFIG)
 	@exec .venv/bin/ivr $(SETUP_CONFIG) serve
+
+# Two workers + PostgreSQL + Redis on this machine (Debian's packages, started here).
+WORKERS ?= 2
+run-cluster:
+	@$(PYTHON) scripts/setup.py --for cluster $(SETUP_CONFIG)
+	@exec .venv/bin/ivr $(SETUP_CONFIG) cluster run --workers $(WORKERS)
 
 test:
 	$(PYTHON) scripts/setup.py --for test --config config/test.toml

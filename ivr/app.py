@@ -29,14 +29,20 @@ from ivr.call.parts import CallParts
 from ivr.call.policy import AnswerKind, AnswerTiming, CallPolicy
 from ivr.call.prepare import PreparedCall
 from ivr.call.prompts import PromptBook, SystemPrompt, load_prompts
-from ivr.campaigns.wiring import close_campaign_service, dialer_enabled, open_campaign_service
+from ivr.campaigns.wiring import dialer_enabled, open_campaign_service
+from ivr.cluster.wiring import (
+    dialer_capacity,
+    recover_own_leftovers,
+    start_conversation_expiry,
+    start_node,
+    stop_task,
+)
 from ivr.config import ROOT, Config
 from ivr.core.audio import Pcm
 from ivr.core.pii import PiiFilter
 from ivr.core.types import Language
 from ivr.customers.identity import IdPolicy
 from ivr.customers.idhash import IdHasher
-from ivr.customers.model import FollowUpKind
 from ivr.customers.service import CustomerService
 from ivr.dialogue.bridge import RasaBridge
 from ivr.metrics import Metrics
@@ -45,9 +51,7 @@ from ivr.rasa_children import ensure_rasa_tokens, rasa_children
 from ivr.readiness import Readiness
 from ivr.server_key import derive, server_key
 from ivr.sim.wavio import read_wav_8k
-from ivr.store.agents import SqliteAgentStore
-from ivr.store.customers import SqliteCustomerStore
-from ivr.store.sqlite import SqliteCallStore
+from ivr.store.factory import StoreTarget, open_stores
 from ivr.supervisor import Supervisor
 from ivr.telephony.provider import ProviderAdapter
 from ivr.telephony.twilio.adapter import TwilioAdapter
@@ -136,7 +140,8 @@ def call_policy(config: Config) -> CallPolicy:
 def _twilio_adapter(config: Config) -> TwilioAdapter:
     validator = None
     if not config.twilio.insecure_skip_signature:
-        validator = TwilioSignatureValidator(config.twilio.auth_token, config.server.public_url)
+        validator = TwilioSignatureValidator(config.twilio.auth_token, config.server.public_url,
+                                             config.worker_url)
     return TwilioAdapter(public_url=config.server.public_url, validator=validator)
 
 
@@ -153,7 +158,7 @@ def _twilio_control(config: Config, http: aiohttp.ClientSession) -> TwilioContro
         transfer_options=TransferOptions(caller_id=twilio.caller_id or None,
                                          timeout_s=config.agents.dial_timeout_s),
     )
-    return TwilioControl(rest, config.server.public_url)
+    return TwilioControl(rest, config.worker_url)  # calls it places come back to this worker
 
 
 async def _refusal_audio(tts: TtsService, prompts: PromptBook) -> dict[tuple[str, Language], Pcm]:
@@ -164,17 +169,6 @@ async def _refusal_audio(tts: TtsService, prompts: PromptBook) -> dict[tuple[str
     return audio
 
 
-async def _recover_queue(queue: AgentQueue, customers: CustomerService) -> None:
-    """Callers left in the queue by a previous process cannot be reached on that call any
-    more: each gets a callback follow-up."""
-    for entry in await queue.recover_after_restart():
-        customer = entry.context.get("customer") or {}
-        await customers.add_followup(
-            FollowUpKind.CALLBACK, f"queued for an agent ({entry.reason}) when the IVR restarted",
-            call_sid=entry.call_sid, customer_id=customer.get("customer_id"),
-        )
-
-
 def _services_ctx(config: Config, twilio: TwilioAdapter
                   ) -> Callable[[web.Application], AsyncIterator[None]]:
     async def ctx(app: web.Application) -> AsyncIterator[None]:
@@ -182,13 +176,11 @@ def _services_ctx(config: Config, twilio: TwilioAdapter
             log.warning("twilio.insecure_skip_signature is ON: provider signatures are NOT "
                         "checked. Never use this setting in production.")
         async with contextlib.AsyncExitStack() as stack:
-            path = config.store.sqlite_path
-            store = await SqliteCallStore.open(path)
-            stack.push_async_callback(store.close)
-            customer_store = await SqliteCustomerStore.open(path)
-            stack.push_async_callback(customer_store.close)
-            agent_store = await SqliteAgentStore.open(path)
-            stack.push_async_callback(agent_store.close)
+            stores = await open_stores(StoreTarget.from_settings(
+                config.store.url, config.store.sqlite_path, config.store.pool_size))
+            stack.push_async_callback(stores.close)
+            log.info("store: %s", stores.target.describe())
+            store, customer_store, agent_store = stores.calls, stores.customers, stores.agents
             http = aiohttp.ClientSession()
             stack.push_async_callback(http.close)
             executor = ThreadPoolExecutor(config.asr.threads, thread_name_prefix="asr")
@@ -214,8 +206,8 @@ def _services_ctx(config: Config, twilio: TwilioAdapter
             key = server_key(config)
             hasher = IdHasher(key)
             await customers.protect_ids(hasher)
-            queue = AgentQueue(agent_store)
-            await _recover_queue(queue, customers)
+            queue = AgentQueue(agent_store, worker=config.worker_id)
+            await recover_own_leftovers(config, stores, queue, customers)
             twilio_control = _twilio_control(config, http)
             twilio.use_control(twilio_control)
             providers = await build_providers(config, twilio, twilio_control)
@@ -242,12 +234,15 @@ def _services_ctx(config: Config, twilio: TwilioAdapter
                 vad_aggressiveness=config.asr.vad_aggressiveness,
                 echo=echo_factory(config),
             )
-            campaigns = await open_campaign_service(config, store, customer_store, control,
-                                                    config.twilio.caller_id)
-            stack.push_async_callback(close_campaign_service, campaigns)
+            campaigns = open_campaign_service(  # the dialer starts once `hub` exists
+                config, stores.campaigns, store, customer_store, control,
+                config.twilio.caller_id,
+                capacity=dialer_capacity(config, stores, lambda: len(hub.active)))
+            stack.push_async_callback(campaigns.close)
             hub = CallHub(
                 admitter=Admitter(store, readiness, customers, config.call.default_language,
-                                  config.server.max_calls, config.server.public_url),
+                                  config.server.max_calls, config.server.public_url,
+                                  worker=config.worker_id),
                 store=store, metrics=metrics, new_driver=factory, campaigns=campaigns,
                 prepare=(lambda call: PreparedCall(call, bridge, tts))
                 if config.call.prepare_greeting else None,
@@ -266,6 +261,13 @@ def _services_ctx(config: Config, twilio: TwilioAdapter
                 campaigns=campaigns,
             )
             app[SERVICES] = services
+            node = await start_node(config, stores=stores, queue=queue, handoff=handoff,
+                                    customers=customers, campaigns=campaigns,
+                                    active=lambda: len(hub.active), key=key)
+            if node is not None:
+                hub.shared, hub.worker = node.admissions, config.worker_id
+                stack.push_async_callback(node.close)
+            stack.push_async_callback(stop_task, start_conversation_expiry(config))
             if supervisor is not None:
                 await supervisor.start(wait=False)
                 stack.push_async_callback(supervisor.stop)

@@ -112,11 +112,13 @@ def cmd_fixtures(args: argparse.Namespace) -> int:
 def register_plugins(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     from ivr.agents.cli import register as register_agents
     from ivr.campaigns.cli import register as register_campaigns
+    from ivr.cluster.cli import register as register_cluster
     from ivr.customers.cli import register as register_customers
 
     register_customers(sub)
     register_agents(sub)
     register_campaigns(sub)
+    register_cluster(sub)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import socket
 import tomllib
 import types
 import typing
@@ -131,9 +132,13 @@ class RasaConfig:
     # Rasa; set both when Rasa runs elsewhere (rasa.managed = false).
     auth_token: str = ""
     actions_token: str = ""
-    # Rasa's in-memory tracker store keeps at most this many conversations (least recently used
-    # evicted) and drops one idle for conversation_ttl_s.
+    # One worker: Rasa's in-memory tracker store keeps at most this many conversations (least
+    # recently used evicted). With store.url on PostgreSQL, Rasa keeps conversations in the
+    # database tracker_db on the same server instead (its SQL tracker store; created by Rasa
+    # when missing; empty: "<store database>_rasa"), so any Rasa instance can continue any
+    # conversation. Either way a conversation idle for conversation_ttl_s is dropped.
     max_conversations: int = 500
+    tracker_db: str = ""
     conversation_ttl_s: float = 3600.0
 
 
@@ -234,7 +239,37 @@ class AgentsConfig:
 
 @dataclass(frozen=True)
 class StoreConfig:
+    # Where the system of record lives. Empty: SQLite at ``sqlite_path`` (the embedded
+    # default); ``sqlite:///relative/path`` or ``sqlite:////absolute/path``: SQLite there;
+    # ``postgresql://user@host:port/dbname``: PostgreSQL, needed by several workers (the
+    # password from ``IVR_STORE_URL`` or ``PGPASSWORD``, never from a committed file).
+    url: str = ""
     sqlite_path: Path = ROOT / "var" / "ivr.sqlite3"
+    # PostgreSQL connections per worker.
+    pool_size: int = 10
+
+
+@dataclass(frozen=True)
+class ClusterConfig:
+    """Several workers on one PostgreSQL (``store.url``) and one Redis (``redis_url``)."""
+
+    # Redis for live coordination (dashboard feed, heartbeats and capacity, handoff signals,
+    # Rasa's lock store). Empty: a single worker, nothing shared but the store.
+    redis_url: str = ""
+    # This worker's name, unique in the cluster. Empty: "<hostname>-<server.port>".
+    worker_id: str = ""
+    # This worker's own address for the provider's callbacks of calls its dialer places
+    # (answer and status URLs; signatures are checked on it as well as on
+    # server.public_url). Empty: server.public_url.
+    worker_url: str = ""
+    # How often a worker refreshes its heartbeat (capacity, live calls).
+    heartbeat_s: float = 2.0
+    # A worker silent this long is dead: another worker ends its live calls with an error,
+    # books callbacks for the callers it held in the agent queue, and marks its in-flight
+    # dials unknown.
+    dead_after_s: float = 10.0
+    # How long a dialer's claim on a campaign target lasts if the worker dies before dialling.
+    lease_s: float = 30.0
 
 
 @dataclass(frozen=True)
@@ -252,6 +287,21 @@ class Config:
     campaigns: CampaignsConfig = field(default_factory=CampaignsConfig)
     identity: IdentityConfig = field(default_factory=IdentityConfig)
     store: StoreConfig = field(default_factory=StoreConfig)
+    cluster: ClusterConfig = field(default_factory=ClusterConfig)
+
+    @property
+    def worker_id(self) -> str:
+        """This worker's name: ``cluster.worker_id``, else "<host>-<port>" in a cluster,
+        else "" (the only worker)."""
+        if self.cluster.worker_id:
+            return self.cluster.worker_id
+        if self.cluster.redis_url:
+            return f"{socket.gethostname()}-{self.server.port}"
+        return ""
+
+    @property
+    def worker_url(self) -> str:
+        return (self.cluster.worker_url or self.server.public_url).rstrip("/")
 
     def model_dir(self, lang: Language) -> Path:
         return self.asr.zh_model if lang is Language.ZH else self.asr.en_model
@@ -400,6 +450,8 @@ def validate(config: Config) -> None:
         config.campaigns.default_policy()
     except ValueError as exc:
         raise ConfigError(f"setting campaigns: {exc}") from exc
+    _validate_store(config.store)
+    _validate_cluster(config)
     _validate_security(config)
     if config.rasa.timeout_s <= 0:
         raise ConfigError("setting rasa.timeout_s: must be positive")
@@ -423,6 +475,40 @@ def _validate_asterisk(ast: AsteriskConfig) -> None:
         raise ConfigError("setting asterisk.dtmf_from: must be 'ari' or 'audiosocket'")
     if "{number}" not in ast.outbound_endpoint:
         raise ConfigError("setting asterisk.outbound_endpoint: must contain {number}")
+
+
+def _validate_store(store: StoreConfig) -> None:
+    scheme = urlsplit(store.url).scheme if store.url else ""
+    if scheme not in ("", "sqlite", "postgresql", "postgres"):
+        raise ConfigError("setting store.url: must be empty, sqlite:///path or "
+                          f"postgresql://... (got scheme {scheme!r})")
+    if scheme == "sqlite" and not store.url.startswith("sqlite:///"):
+        raise ConfigError("setting store.url: a SQLite URL is sqlite:///relative/path or "
+                          "sqlite:////absolute/path")
+    if scheme in ("postgresql", "postgres") and not urlsplit(store.url).hostname:
+        raise ConfigError("setting store.url: a PostgreSQL URL needs a host")
+    if store.pool_size < 1:
+        raise ConfigError("setting store.pool_size: must be at least 1")
+
+
+def _validate_cluster(config: Config) -> None:
+    cluster = config.cluster
+    if cluster.redis_url:
+        if urlsplit(cluster.redis_url).scheme not in ("redis", "rediss", "unix"):
+            raise ConfigError("setting cluster.redis_url: must be redis://, rediss:// or "
+                              "unix://")
+        if urlsplit(config.store.url).scheme not in ("postgresql", "postgres"):
+            raise ConfigError("setting store.url: several workers (cluster.redis_url set) "
+                              "share one PostgreSQL database: set a postgresql:// URL")
+    if cluster.worker_url:
+        url = urlsplit(cluster.worker_url)
+        if url.scheme not in ("http", "https") or not url.netloc:
+            raise ConfigError("setting cluster.worker_url: must be an absolute http(s) URL")
+    if cluster.heartbeat_s <= 0 or cluster.dead_after_s <= 2 * cluster.heartbeat_s:
+        raise ConfigError("setting cluster.dead_after_s: must be more than twice "
+                          "cluster.heartbeat_s (which must be positive)")
+    if cluster.lease_s <= 0:
+        raise ConfigError("setting cluster.lease_s: must be positive")
 
 
 def _validate_security(config: Config) -> None:

@@ -5,7 +5,8 @@ They talk only to the IVR: the Rasa server's HTTP API needs ``rasa.auth_token`` 
 (``rasa_project/ivr_rasa/channel.py``); the action server listens on 127.0.0.1 and answers only
 requests carrying ``rasa.actions_token`` (sent by Rasa, ``ivr_rasa/serve.py``). Secrets travel in
 each child's environment, never on a command line, and each child gets only the ones it needs.
-Rasa keeps conversations in a bounded tracker store (``ivr_rasa/tracker_store.py``).
+Rasa keeps conversations in a bounded tracker store (``ivr_rasa/tracker_store.py``), or, with
+the store on PostgreSQL, in its SQL tracker store there (``ivr.cluster.rasa_state``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
+from ivr.cluster.rasa_state import rasa_state
 from ivr.config import Config
 from ivr.core.errors import ConfigError
 from ivr.dialogue.bridge import RasaBridge
@@ -71,16 +73,19 @@ def rasa_children(config: Config, http: aiohttp.ClientSession) -> list[ChildSpec
     host, port = url.hostname or "127.0.0.1", url.port or 5005
     endpoints = config.server.data_dir / "rasa-endpoints.yml"
     endpoints.parent.mkdir(parents=True, exist_ok=True)
+    shared = rasa_state(config)  # tracker and lock stores shared by several workers
     endpoints.write_text(
         "# written by ivr serve from [rasa] settings; ${...} comes from Rasa's environment\n"
         "action_endpoint:\n"
         f"  url: \"http://127.0.0.1:{rasa.actions_port}/webhook\"\n"
         "  headers:\n"
         "    X-IVR-Actions-Token: ${IVR_ACTIONS_TOKEN}\n"  # unquoted: Rasa expands it
-        "tracker_store:\n"
-        "  type: ivr_rasa.tracker_store.BoundedTrackerStore\n"
-        f"  max_conversations: {rasa.max_conversations}\n"
-        f"  ttl_s: {rasa.conversation_ttl_s}\n",
+        + ("" if shared.tracker_url else  # one worker: bounded, in memory
+           "tracker_store:\n"
+           "  type: ivr_rasa.tracker_store.BoundedTrackerStore\n"
+           f"  max_conversations: {rasa.max_conversations}\n"
+           f"  ttl_s: {rasa.conversation_ttl_s}\n")
+        + shared.yaml,
         encoding="utf-8",
     )
     bridge = RasaBridge(http, rasa.url, rasa.timeout_s, rasa.auth_token)
@@ -92,7 +97,7 @@ def rasa_children(config: Config, http: aiohttp.ClientSession) -> list[ChildSpec
         health=bridge.healthy,
         cwd=rasa.project_dir,
         env={**RASA_ENV, "IVR_RASA_TOKEN": rasa.auth_token,
-             "IVR_ACTIONS_TOKEN": rasa.actions_token},
+             "IVR_ACTIONS_TOKEN": rasa.actions_token, **shared.env},
         startup_timeout_s=rasa.startup_timeout_s,
         base_env=_inherited_env(),
     )

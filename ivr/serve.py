@@ -12,6 +12,7 @@ from ivr.config import ROOT, Config
 from ivr.customers.idhash import IdHasher
 from ivr.server_key import server_key
 from ivr.startup import DEMO_CUSTOMERS, announce_when_ready, check_ports, seed_demo_customers
+from ivr.store.factory import StoreTarget
 
 
 def serve(config: Config, config_file: str | None) -> None:
@@ -22,12 +23,13 @@ def serve(config: Config, config_file: str | None) -> None:
     for line in setup_lines(config):
         print(f"ivr: {line}", flush=True)
     if local_mode(config):
-        hasher = IdHasher(server_key(config))
-        added = asyncio.run(seed_demo_customers(config.store.sqlite_path, hasher))
+        target = StoreTarget.from_settings(config.store.url, config.store.sqlite_path,
+                                           config.store.pool_size)
+        added = asyncio.run(seed_demo_customers(target, IdHasher(server_key(config))))
         if added:
             print(f"ivr: local mode: imported {added} demo customers from "
                   f"{DEMO_CUSTOMERS.relative_to(ROOT)} into the empty store "
-                  f"{config.store.sqlite_path}", flush=True)
+                  f"{target.describe()}", flush=True)
     asyncio.run(_serve(config, launch_from(config_file, os.environ)))
 
 

@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from ivr.banner import Launch, ready_lines
@@ -17,6 +18,9 @@ from ivr.config import ROOT, Config
 from ivr.core.errors import ConfigError
 from ivr.customers.idhash import IdHasher
 from ivr.web.services import Readiness
+
+if TYPE_CHECKING:
+    from ivr.store.factory import StoreTarget
 
 DEMO_CUSTOMERS = ROOT / "audio" / "fixtures" / "customers.json"
 
@@ -74,14 +78,17 @@ def check_ports(config: Config) -> None:
                           f"{exc.strerror}") from exc
 
 
-async def seed_demo_customers(db: Path, hasher: IdHasher, source: Path = DEMO_CUSTOMERS) -> int:
+async def seed_demo_customers(where: Path | StoreTarget, hasher: IdHasher,
+                              source: Path = DEMO_CUSTOMERS) -> int:
     """Import the bundled demo customers into an empty customer store; 0 if it has some.
-    ``hasher``: the server's (ID digits are stored only as its keyed hash)."""
+    ``where``: a SQLite file or the configured store (SQLite or PostgreSQL); ``hasher``: the
+    server's (ID digits are stored only as its keyed hash)."""
     from ivr.customers.importer import import_customers
-    from ivr.store.customers import SqliteCustomerStore
+    from ivr.store.customers import SqlCustomerStore
+    from ivr.store.factory import StoreTarget, open_store
 
-    db.parent.mkdir(parents=True, exist_ok=True)
-    async with await SqliteCustomerStore.open(db) as store:
+    target = where if isinstance(where, StoreTarget) else StoreTarget.parse(where)
+    async with await open_store(SqlCustomerStore, target) as store:
         if await store.list_customers(limit=1):
             return 0
         report = await import_customers(source, store, hasher)

@@ -35,7 +35,11 @@ LOCK = ROOT / "rasa_project" / "requirements.lock"
 LOG = ROOT / "var" / "logs" / "setup.log"
 DEBIAN_PACKAGES = {
     "run": ["espeak-ng", "libespeak-ng1", "libportaudio2", "libspeexdsp1"],
-    "test": ["espeak-ng", "libespeak-ng1", "libportaudio2", "libspeexdsp1", "chromium"],
+    # several workers on one machine (make run-cluster): the database and the broker
+    "cluster": ["espeak-ng", "libespeak-ng1", "libportaudio2", "libspeexdsp1", "postgresql",
+                "redis-server"],
+    "test": ["espeak-ng", "libespeak-ng1", "libportaudio2", "libspeexdsp1", "chromium",
+             "postgresql", "redis-server"],
 }
 # Commands the IVR runs, checked on PATH (a package can be installed yet not reachable).
 COMMANDS = {"espeak-ng": "espeak-ng libespeak-ng1"}

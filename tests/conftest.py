@@ -22,3 +22,6 @@ def pytest_runtest_makereport(
         report.outcome = "failed"
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
         report.longrepr = f"skipped under IVR_REQUIRE_ALL=1 (make test): {reason}"
+
+
+pytest_plugins = ["tests.harness.plugin"]

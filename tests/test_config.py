@@ -254,6 +254,29 @@ def test_invalid_toml_names_the_file(tmp_path: Path) -> None:
     assert info.value.__cause__ is not None
 
 
+def test_store_and_cluster_settings() -> None:
+    env = {"IVR_TWILIO_AUTH_TOKEN": "t", "IVR_STORE_URL": "postgresql://ivr@db:5432/ivr",
+           "IVR_CLUSTER_REDIS_URL": "redis://:pw@cache:6379/0", "IVR_SERVER_PORT": "8081"}
+    config = load_config(env=env)
+    assert config.store.url == "postgresql://ivr@db:5432/ivr"
+    assert config.worker_id.endswith("-8081")  # host-port when unnamed in a cluster
+    assert config.worker_url == config.server.public_url
+    named = load_config(env={**env, "IVR_CLUSTER_WORKER_ID": "w2",
+                             "IVR_CLUSTER_WORKER_URL": "https://w2.example.com/"})
+    assert (named.worker_id, named.worker_url) == ("w2", "https://w2.example.com")
+    assert load_config(env={"IVR_TWILIO_AUTH_TOKEN": "t"}).worker_id == ""  # the only worker
+    bad = [({"IVR_STORE_URL": "mysql://x/y"}, "store.url"),
+           ({"IVR_STORE_URL": "sqlite://relative"}, "store.url"),
+           ({"IVR_CLUSTER_REDIS_URL": "redis://cache"}, "store.url"),  # SQLite + cluster
+           ({**env, "IVR_CLUSTER_REDIS_URL": "http://cache"}, "cluster.redis_url"),
+           ({**env, "IVR_CLUSTER_DEAD_AFTER_S": "2"}, "cluster.dead_after_s"),
+           ({**env, "IVR_CLUSTER_WORKER_URL": "ftp://w"}, "cluster.worker_url"),
+           ({"IVR_STORE_POOL_SIZE": "0"}, "store.pool_size")]
+    for extra, setting in bad:
+        with pytest.raises(ConfigError, match=setting.replace(".", r"\.")):
+            load_config(env={"IVR_TWILIO_AUTH_TOKEN": "t", **extra})
+
+
 @pytest.mark.parametrize(("env", "setting"), [
     ({"IVR_SERVER_MAX_MEDIA_SOCKETS": "0"}, "server.max_media_sockets"),
     ({"IVR_SERVER_STREAM_TOKEN_TTL_S": "0"}, "server.stream_token_ttl_s"),

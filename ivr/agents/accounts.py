@@ -12,7 +12,7 @@ from ivr.agents.model import Agent, Presence, Role
 from ivr.agents.passwords import check_strength, dummy_hash, hash_password, verify_password
 from ivr.agents.sessions import DashboardSessions, SessionPolicy
 from ivr.core.types import Language
-from ivr.store.agents import SqliteAgentStore
+from ivr.store.protocols import AgentStore
 from ivr.telephony.base import TransferKind, TransferTarget
 
 __all__ = ["Agent", "AgentDirectory", "Presence", "Role", "normalize_username"]
@@ -51,7 +51,7 @@ def _validated(username: str, display_name: str, role: Role | str,
 class AgentDirectory:
     """Agents over the store. Password hashing runs in a worker thread (scrypt is slow)."""
 
-    def __init__(self, store: SqliteAgentStore, clock: Clock = utc_now,
+    def __init__(self, store: AgentStore, clock: Clock = utc_now,
                  session_policy: SessionPolicy | None = None) -> None:
         self._store = store
         self._clock = clock

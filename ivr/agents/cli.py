@@ -7,26 +7,19 @@ import asyncio
 import getpass
 import json
 import sys
-from pathlib import Path
 
 from ivr.agents.accounts import AgentDirectory
 from ivr.agents.model import Agent, Presence, Role
+from ivr.cli_stores import DB_HELP, store_target
 from ivr.core.errors import StoreError
 from ivr.core.pii import mask_phone
 from ivr.store.agents import SqliteAgentStore
+from ivr.store.factory import StoreTarget, open_store
 from ivr.telephony.base import TransferKind, TransferTarget
 
 
-def _db_path(args: argparse.Namespace) -> Path:
-    if getattr(args, "db", None):
-        path = Path(args.db)
-    else:
-        from ivr.config import load_config
-
-        config_file = getattr(args, "config", None)
-        path = load_config(Path(config_file) if config_file else None).store.sqlite_path
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return path
+def _db_path(args: argparse.Namespace) -> StoreTarget:
+    return store_target(args)
 
 
 def agent_row(agent: Agent) -> dict[str, object]:
@@ -55,7 +48,7 @@ def cmd_add(args: argparse.Namespace) -> int:
     path = _db_path(args)
 
     async def run() -> int:
-        async with await SqliteAgentStore.open(path) as store:
+        async with await open_store(SqliteAgentStore, path) as store:
             try:
                 agent = await AgentDirectory(store).add(
                     args.username, password, display_name=args.display_name or args.username,
@@ -73,7 +66,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     path = _db_path(args)
 
     async def run() -> int:
-        async with await SqliteAgentStore.open(path) as store:
+        async with await open_store(SqliteAgentStore, path) as store:
             for agent in await AgentDirectory(store).list():
                 print(json.dumps(agent_row(agent), ensure_ascii=False))
         return 0
@@ -85,7 +78,7 @@ def cmd_set_presence(args: argparse.Namespace) -> int:
     path = _db_path(args)
 
     async def run() -> int:
-        async with await SqliteAgentStore.open(path) as store:
+        async with await open_store(SqliteAgentStore, path) as store:
             directory = AgentDirectory(store)
             agent = await directory.by_username(args.username)
             if agent is None:
@@ -100,7 +93,7 @@ def cmd_set_presence(args: argparse.Namespace) -> int:
 
 
 def _db_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--db", help="SQLite file (default: store.sqlite_path from the config)")
+    parser.add_argument("--db", help=DB_HELP)
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

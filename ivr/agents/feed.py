@@ -3,6 +3,9 @@
 A slow subscriber never blocks the queue: when its buffer is full the oldest change is
 dropped and counted (``Subscription.dropped``; ``ChangeFeed.dropped`` totals them). Readers
 that need the whole picture re-read the queue on each change, so a drop loses nothing.
+
+With several workers, ``forward`` sends each change made here to the others
+(``ivr.cluster.feed_bridge``), and their changes arrive through ``publish_remote``.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 
 from ivr.agents.model import QueueChange
 
@@ -86,6 +90,7 @@ class ChangeFeed:
         self._subscribers: list[Subscription] = []
         self.dropped = 0
         self.published = 0
+        self.forward: Callable[[QueueChange], None] | None = None  # to the other workers
 
     def subscribe(self, buffer: int | None = None) -> Subscription:
         sub = Subscription(self, buffer or self._buffer)
@@ -101,6 +106,13 @@ class ChangeFeed:
         return len(self._subscribers)
 
     def publish(self, change: QueueChange) -> None:
+        """A change made by this worker: to local subscribers and to the other workers."""
+        self.publish_remote(change)
+        if self.forward is not None:
+            self.forward(change)
+
+    def publish_remote(self, change: QueueChange) -> None:
+        """A change made by another worker: to local subscribers only."""
         self.published += 1
         for sub in list(self._subscribers):
             sub._offer(change)

@@ -1,7 +1,11 @@
 """The live handoff: escalated callers wait in the persistent agent queue, hear their position
 and hold audio (not transcribed), and are transferred through the provider when an agent
 accepts. A failed transfer puts the caller back at the head of the queue; a long wait ends in a
-callback follow-up; a caller who hangs up is recorded as abandoned with the wait time."""
+callback follow-up; a caller who hangs up is recorded as abandoned with the wait time.
+
+With several workers an agent may accept, on worker A, a caller held on worker B: the entry
+is taken in the shared store on A, and the offer goes to B (``remote``, over Redis), where the
+transfer happens exactly as if the agent had clicked there."""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ivr.agents.accounts import Agent
 from ivr.agents.queue import AgentQueue, QueueEntry, TransferFailed
@@ -28,6 +32,13 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 POLL_S = 0.5  # how often the hold loop re-checks the queue position
+
+
+class RemoteOffers(Protocol):
+    async def offer(self, worker: str, entry: QueueEntry, agent: Agent) -> None:
+        """Have ``worker`` (holding the caller) transfer the accepted ``entry`` to ``agent``;
+        raises TransferFailed."""
+        ...
 
 
 @dataclass
@@ -66,12 +77,23 @@ class QueueHandoff:
         self._transfer_timeout = transfer_timeout_s
         self._waiting: dict[str, _Waiter] = {}
         self.transfer_request_ms: list[float] = []
+        self.remote: RemoteOffers | None = None  # callers held by other workers
 
     # ---- dashboard side ----------------------------------------------------------------
 
     async def accept(self, entry_id: int, agent: Agent) -> None:
-        """Atomically take the call (``AlreadyTaken`` for the loser) and transfer it."""
+        """Atomically take the call (``AlreadyTaken`` for the loser) and transfer it, here
+        or on the worker holding the caller."""
         entry = await self._queue.accept(entry_id, agent.id)
+        held_elsewhere = entry.call_sid not in self._waiting and entry.worker != self._queue.worker
+        if held_elsewhere and self.remote is not None:
+            await self.remote.offer(entry.worker, entry, agent)
+            return
+        await self.deliver(entry, agent)
+
+    async def deliver(self, entry: QueueEntry, agent: Agent) -> None:
+        """Hand an accepted entry to its caller's hold loop on this worker and wait for the
+        transfer (``TransferFailed``: the caller is gone, or the provider refused)."""
         waiter = self._waiting.get(entry.call_sid)
         if waiter is None:
             await self._queue.finish(entry.call_sid, "orphaned")

@@ -23,7 +23,7 @@ from ivr.agents.accounts import AgentDirectory, normalize_username
 from ivr.agents.model import Agent
 from ivr.agents.passwords import dummy_hash, verify_password
 from ivr.agents.throttle import Backoff
-from ivr.store.logins import LoginThrottleStore
+from ivr.store.protocols import AgentStore
 
 Clock = Callable[[], datetime]
 MAX_USERNAME = 64
@@ -41,7 +41,7 @@ class LoginResult:
 
 
 class LoginGuard:
-    def __init__(self, directory: AgentDirectory, store: LoginThrottleStore, device_key: bytes,
+    def __init__(self, directory: AgentDirectory, store: AgentStore, device_key: bytes,
                  backoff: Backoff | None = None, clock: Clock = utc_now, parallel: int = 2,
                  max_waiting: int = 16) -> None:
         self._directory = directory

@@ -58,6 +58,7 @@ class QueueEntry:
     accepted_at: datetime | None = None
     ended_at: datetime | None = None
     attempts: int = 0
+    worker: str = ""  # the IVR worker holding the caller on hold
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,7 +24,7 @@ from ivr.agents.model import (
     QueueStatus,
 )
 from ivr.core.types import Language, Priority
-from ivr.store.agents import SqliteAgentStore
+from ivr.store.protocols import AgentStore
 
 __all__ = [
     "AgentQueue",
@@ -71,11 +71,12 @@ class HandoffService(Protocol):
 
 
 class AgentQueue:
-    def __init__(self, store: SqliteAgentStore, clock: Clock = utc_now,
-                 feed: ChangeFeed | None = None) -> None:
+    def __init__(self, store: AgentStore, clock: Clock = utc_now,
+                 feed: ChangeFeed | None = None, worker: str = "") -> None:
         self._store = store
         self._clock = clock
         self.feed = feed or ChangeFeed()
+        self.worker = worker  # entries enqueued here are held by this worker
 
     def _publish(self, kind: ChangeKind, entry: QueueEntry) -> QueueEntry:
         self.feed.publish(QueueChange(kind, entry, self._clock()))
@@ -84,7 +85,8 @@ class AgentQueue:
     async def enqueue(self, call_sid: str, reason: str, priority: Priority | str,
                       language: Language | str, context: dict[str, Any]) -> QueueEntry:
         entry = await self._store.insert_entry(call_sid, reason, Priority(priority),
-                                               Language(language), context, self._clock())
+                                               Language(language), context, self._clock(),
+                                               self.worker)
         return self._publish(ChangeKind.ENQUEUED, entry)
 
     async def get(self, entry_id: int) -> QueueEntry | None:
@@ -139,8 +141,13 @@ class AgentQueue:
         return await self._store.waiting(None if language is None else Language(language))
 
     async def recover_after_restart(self) -> list[QueueEntry]:
-        """Mark entries left waiting or accepted by a previous process as orphaned."""
-        entries = await self._store.orphan_open(self._clock())
+        """Mark entries this worker's previous process left waiting or accepted orphaned."""
+        return await self.recover_worker(self.worker)
+
+    async def recover_worker(self, worker: str) -> list[QueueEntry]:
+        """Mark the open entries held by ``worker`` (restarted, or dead: its callers are
+        gone with it) orphaned; each entry is returned to one caller only."""
+        entries = await self._store.orphan_open(self._clock(), worker)
         for entry in entries:
             self._publish(ChangeKind.ORPHANED, entry)
         return entries

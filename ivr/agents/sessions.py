@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from ivr.agents.model import Agent
-from ivr.store.agents import SqliteAgentStore
+from ivr.store.protocols import AgentStore
 
 Clock = Callable[[], datetime]
 
@@ -42,7 +42,7 @@ class LiveSession:
 
 
 class DashboardSessions:
-    def __init__(self, store: SqliteAgentStore, policy: SessionPolicy | None = None,
+    def __init__(self, store: AgentStore, policy: SessionPolicy | None = None,
                  clock: Clock = utc_now) -> None:
         self._store = store
         self.policy = policy or SessionPolicy()

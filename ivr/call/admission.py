@@ -58,6 +58,7 @@ class Admitter:
     default_language: Language
     max_calls: int
     public_url: str
+    worker: str = ""  # this worker's name (several workers): the call's record carries it
 
     async def admit(self, identity: CallIdentity, active: int) -> AdmittedCall:
         params = identity.params
@@ -78,7 +79,7 @@ class Admitter:
             direction=Direction.OUTBOUND if outbound else Direction.INBOUND,
             from_masked=mask_phone(identity.from_number) or None,
             to_masked=mask_phone(identity.to_number) or None, language=lang,
-            customer_id=customer_id, started_at=datetime.now(UTC),
+            customer_id=customer_id, started_at=datetime.now(UTC), worker=self.worker,
         )
         metadata = {k: params[k] for k in PASSED_ON if params.get(k)}
         if profile is not None:

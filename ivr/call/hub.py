@@ -47,6 +47,16 @@ _UNREACHED = {CallProgress.BUSY, CallProgress.NO_ANSWER, CallProgress.FAILED,
               CallProgress.CANCELED}
 
 
+class SharedAdmissions(Protocol):
+    """Admissions every worker of a cluster can bind a media stream to (``ivr.cluster``)."""
+
+    async def put(self, admitted: AdmittedCall) -> None: ...
+
+    async def take(self, call_id: str, token: str) -> CallContext | None:
+        """The call admitted with this stream token, on any worker; None the second time."""
+        ...
+
+
 class CampaignEvents(Protocol):
     async def on_call_status(self, call_id: str, progress: CallProgress | None,
                              answered_by: AnsweredBy | None, attempt_id: str | None) -> None: ...
@@ -66,6 +76,9 @@ class CallHub:
     start_timeout_s: float = START_TIMEOUT_S
     ticket_ttl_s: float = ADMISSION_TTL_S
     active: dict[str, CallDriver] = field(default_factory=dict)
+    # Several workers: a stream may come to another worker than the one that admitted it.
+    shared: SharedAdmissions | None = None
+    worker: str = ""
     _admitted: dict[str, AdmittedCall] = field(default_factory=dict)
 
     async def call_arrived(self, identity: CallIdentity) -> Admission:
@@ -85,6 +98,8 @@ class CallHub:
         if self.prepare is not None:
             admitted.prepared = self.prepare(admitted.call)
         self._admitted[identity.call_id] = admitted
+        if self.shared is not None:
+            await self.shared.put(admitted)
         return admitted.admission
 
     async def _replayed(self, call_id: str) -> bool:
@@ -149,7 +164,7 @@ class CallHub:
             log.warning("%s media stream closed before a valid start: %s", channel.provider, exc)
             await channel.close()
             return
-        admitted = self._bind(start)
+        admitted = self._bind(start) if self.shared is None else await self._bind_shared(start)
         if admitted is None:
             self.metrics.wire_errors += 1
             self.metrics.streams_refused += 1
@@ -194,6 +209,22 @@ class CallHub:
             return None
         del self._admitted[start.call_id]
         return admitted
+
+    async def _bind_shared(self, start: MediaStart) -> AdmittedCall | None:
+        """Like ``_bind``, for a call admitted by any worker (taken once, cluster-wide)."""
+        assert self.shared is not None
+        given = start.params.get(TOKEN_PARAM, "")
+        call = await self.shared.take(start.call_id, given)
+        local = self._admitted.pop(start.call_id, None)
+        if call is None:
+            log.warning("media stream for unknown or unbound call %s refused", start.call_id[:12])
+            if local is not None and local.prepared is not None:
+                local.prepared.cancel()
+            return None
+        if local is not None and secrets.compare_digest(given, local.token):
+            return local  # admitted here: with its prepared greeting
+        await self.store.update_call(call.call_id, worker=self.worker)  # its media is here
+        return AdmittedCall(call, Admission(True, call.language.value, {}), given)
 
     async def _run(self, admitted: AdmittedCall, channel: MediaChannel,
                    start: MediaStart) -> None:

@@ -1,8 +1,9 @@
 """``ivr campaign create|import|start|pause|resume|status|report|dnc|requeue|list``
 (call :func:`register`).
 
-These commands work on the database (``store.sqlite_path`` or ``--db``). Dialling is done by
-the running ``ivr serve``: ``start`` marks a campaign running and its dialer picks it up.
+These commands work on the database (``--db``, else ``store.url`` / ``store.sqlite_path``).
+Dialling is done by the running ``ivr serve``: ``start`` marks a campaign running and its
+dialer picks it up.
 """
 
 from __future__ import annotations
@@ -27,16 +28,15 @@ from ivr.campaigns.progress import Bar
 from ivr.campaigns.report import collect, write_report
 from ivr.campaigns.rules import RuleError, parse_rule_text
 from ivr.campaigns.settings import CampaignsConfig
+from ivr.cli_stores import DB_HELP, store_target
 from ivr.core.errors import IvrError
-from ivr.store.campaigns import SqliteCampaignStore
-from ivr.store.customers import SqliteCustomerStore
-from ivr.store.sqlite import SqliteCallStore
+from ivr.store.factory import StoreTarget, open_stores
 
 STATUS_ORDER = ("queued", "dialing", "in_progress", "retrying", "completed", "fallback",
                 "failed", "skipped", "unknown", "total")
 
 
-def _settings(args: argparse.Namespace) -> tuple[Path, CampaignsConfig]:
+def _settings(args: argparse.Namespace) -> tuple[StoreTarget, CampaignsConfig]:
     from ivr.config import load_config
 
     config_file = getattr(args, "config", None)
@@ -46,22 +46,22 @@ def _settings(args: argparse.Namespace) -> tuple[Path, CampaignsConfig]:
             campaigns = getattr(config, "campaigns", CampaignsConfig())
         except IvrError:  # a --db run needs no valid server config
             campaigns = CampaignsConfig()
-        return Path(args.db), campaigns
+        return store_target(args), campaigns
     config = load_config(Path(config_file) if config_file else None)
-    return config.store.sqlite_path, getattr(config, "campaigns", CampaignsConfig())
+    return store_target(args), getattr(config, "campaigns", CampaignsConfig())
 
 
 @asynccontextmanager
 async def _context(args: argparse.Namespace) -> AsyncIterator[CampaignContext]:
-    path, settings = _settings(args)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    async with (await SqliteCampaignStore.open(path) as store,
-                await SqliteCustomerStore.open(path) as customers,
-                await SqliteCallStore.open(path) as calls):
-        yield CampaignContext(store=store, customers=customers, calls=calls,
-                              control=NoDialing(),
+    target, settings = _settings(args)
+    stores = await open_stores(target)
+    try:
+        yield CampaignContext(store=stores.campaigns, customers=stores.customers,
+                              calls=stores.calls, control=NoDialing(),
                               settings=DialerSettings(caller_id=""),
                               defaults=settings.default_policy())
+    finally:
+        await stores.close()
 
 
 def _run(args: argparse.Namespace,
@@ -250,7 +250,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         p = sub.add_parser(name, help=help_text)
         if with_id:
             p.add_argument("campaign_id")
-        p.add_argument("--db", help="SQLite file (default: store.sqlite_path from the config)")
+        p.add_argument("--db", help=DB_HELP)
         p.set_defaults(func=func)
         return p
 

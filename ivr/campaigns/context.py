@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
@@ -15,8 +15,8 @@ from ivr.campaigns.pacing import Sleep
 from ivr.campaigns.policy import Policy
 from ivr.core.errors import ProviderApiError
 from ivr.store.base import CallStore
-from ivr.store.campaigns import SqliteCampaignStore
 from ivr.store.customers import CustomerStore
+from ivr.store.protocols import CampaignStore
 from ivr.telephony.provider import CallControl, Messaging
 
 Clock = Callable[[], datetime]
@@ -40,11 +40,13 @@ class DialerSettings:
     poll_s: float = 1.0
     stale_after_s: float = 7200.0
     rules_every_s: float = 300.0
+    worker: str = ""  # this worker's name: its dials and leases carry it
+    lease_s: float = 30.0  # a claimed target goes back to the queue after this, undialled
 
 
 @dataclass
 class CampaignContext:
-    store: SqliteCampaignStore
+    store: CampaignStore
     customers: CustomerStore
     control: CampaignControl
     settings: DialerSettings
@@ -55,6 +57,8 @@ class CampaignContext:
     monotonic: Callable[[], float] = time.monotonic
     sleep: Sleep = asyncio.sleep
     new_id: Callable[[], str] = new_attempt_id
+    # Free call slots on this worker (None: unlimited); the dialer claims no more targets.
+    capacity: Callable[[], Awaitable[int]] | None = None
 
     def now(self) -> datetime:
         return self.clock().astimezone(UTC)

@@ -1,10 +1,12 @@
 """The dialer: picks due targets of running campaigns and places their calls.
 
-Per campaign, at most ``policy.max_concurrent`` targets are dialling or on a call, and calls
-start at most ``policy.calls_per_second`` per second. Before each request the attempt is
-written as ``dialing`` (``SqliteCampaignStore.begin_attempt``), so a crash between that write
-and the provider's answer leaves a trace that ``reconcile`` turns into ``unknown`` instead of
-a second call.
+Per campaign, at most ``policy.max_concurrent`` targets are dialling or on a call (over every
+worker), and calls start at most ``policy.calls_per_second`` per second. Each worker's dialer
+leases only as many due targets as it has free call slots (``claim_due``: two workers never
+get the same target; a lease that runs out returns the target to the queue), so calls spread
+over the workers with capacity. Before each request the attempt is written as ``dialing``
+(``begin_attempt``), so a crash between that write and the provider's answer leaves a trace
+that ``reconcile`` turns into ``unknown`` instead of a second call.
 """
 
 from __future__ import annotations
@@ -62,29 +64,47 @@ class Dialer:
         pacer.set_rate(campaign.policy.calls_per_second)
         return pacer
 
-    async def dial_due(self, campaign: Campaign) -> int:
-        """Start calls for due targets, within the concurrency limit; returns how many."""
+    async def _free(self, campaign: Campaign) -> int:
         counts = await self.ctx.store.state_counts(campaign.id)
         free = campaign.policy.max_concurrent - sum(counts[s.value] for s in LIVE_STATES)
-        started = 0
-        if free <= 0:
-            return 0
-        for target in await self.ctx.store.due_targets(campaign.id, self.ctx.now(), free * 4):
-            if started >= free:
-                break
-            customer = await self._ready(campaign, target)
-            if customer is None:
-                continue
-            await self._pacer(campaign).acquire()
-            attempt = await self.ctx.store.begin_attempt(target, self.ctx.new_id(),
-                                                         self.ctx.now())
-            if attempt is None:
-                continue
-            started += 1
-            task = asyncio.create_task(self._place(campaign, customer, attempt.id))
-            self._inflight.add(task)
-            task.add_done_callback(self._inflight.discard)
+        if self.ctx.capacity is not None:
+            free = min(free, await self.ctx.capacity() - len(self._inflight))
+        return free
+
+    async def dial_due(self, campaign: Campaign) -> int:
+        """Start calls for due targets, within the campaign's concurrency limit and this
+        worker's free capacity; returns how many."""
+        ctx, started = self.ctx, 0
+        free = await self._free(campaign)
+        try:
+            for _ in range(4):  # skipped targets make room for more, a few rounds at most
+                if started >= free:
+                    break
+                now = ctx.now()
+                claimed = await ctx.store.claim_due(
+                    campaign.id, now, free - started, ctx.settings.worker,
+                    now + timedelta(seconds=ctx.settings.lease_s))
+                if not claimed:
+                    break
+                for target in claimed:
+                    started += await self._dial(campaign, target)
+        finally:
+            await ctx.store.release_leases(campaign.id, ctx.settings.worker)
         return started
+
+    async def _dial(self, campaign: Campaign, target: Target) -> int:
+        customer = await self._ready(campaign, target)
+        if customer is None:
+            return 0
+        await self._pacer(campaign).acquire()
+        attempt = await self.ctx.store.begin_attempt(target, self.ctx.new_id(), self.ctx.now(),
+                                                     self.ctx.settings.worker)
+        if attempt is None:
+            return 0
+        task = asyncio.create_task(self._place(campaign, customer, attempt.id))
+        self._inflight.add(task)
+        task.add_done_callback(self._inflight.discard)
+        return 1
 
     async def _ready(self, campaign: Campaign, target: Target) -> Customer | None:
         """The customer when they may be called right now; otherwise the target is skipped

@@ -115,6 +115,8 @@ class Target:
     fallback_channel: str | None = None
     fallback_ref: str | None = None  # the SMS sid or e-mail message id
     fallback_token: str | None = None  # the survey link's opaque token
+    lease_owner: str | None = None  # the worker whose dialer claimed the target
+    lease_until: datetime | None = None  # after this another worker may claim it
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +135,7 @@ class Attempt:
     dialed_at: datetime | None = None
     answered_at: datetime | None = None
     ended_at: datetime | None = None
+    worker: str = ""  # the worker that placed the call
 
 
 @dataclass(frozen=True, slots=True)

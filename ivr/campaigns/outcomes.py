@@ -176,13 +176,15 @@ async def send_fallbacks(ctx: CampaignContext, campaign: Campaign) -> int:
     return sent
 
 
-async def reconcile(ctx: CampaignContext) -> int:
-    """After a restart: attempts still ``dialing`` may or may not have become calls. They are
-    marked ``unknown`` (never redialled); a late status callback naming the attempt resolves
-    them. Interrupted survey sends are not repeated. Returns the attempts marked."""
+async def reconcile(ctx: CampaignContext, worker: str | None = None) -> int:
+    """After a restart of ``worker`` (default: this one) or its death: its attempts still
+    ``dialing`` may or may not have become calls. They are marked ``unknown`` (never
+    redialled); a late status callback naming the attempt resolves them. Interrupted survey
+    sends are not repeated. Returns the attempts marked."""
     now = ctx.now()
     marked = 0
-    for attempt in await ctx.store.list_attempts(states=(AttemptState.DIALING,)):
+    owner = ctx.settings.worker if worker is None else worker
+    for attempt in await ctx.store.list_attempts(states=(AttemptState.DIALING,), worker=owner):
         if await ctx.store.update_attempt(attempt.id, state=AttemptState.UNKNOWN,
                                           error="process stopped while dialling",
                                           from_states=(AttemptState.DIALING,)):

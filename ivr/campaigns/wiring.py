@@ -2,11 +2,12 @@
 
 ``ivr.app`` opens it in its cleanup context::
 
-    campaigns = await open_campaign_service(config, store, customer_store, http)
-    if dialer_enabled(config):
+    campaigns = open_campaign_service(config, stores.campaigns, calls, customers, control,
+                                      caller_id, capacity=free_slots)
+    if dialer_enabled(config, control):
         await campaigns.start()        # reconciles interrupted dials, starts the dialer
     ...
-    await close_campaign_service(campaigns)
+    await campaigns.close()            # the stores are closed by their owner
 
 Without a provider that can dial (or with ``campaigns.enabled = false``) the service still
 answers the API and the CLI, but nothing dials.
@@ -14,14 +15,16 @@ answers the API and the CLI, but nothing dials.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from ivr.campaigns.context import CampaignContext, CampaignControl, DialerSettings, NoDialing
 from ivr.campaigns.mailer import SmtpMailer
 from ivr.campaigns.service import CampaignService
 from ivr.campaigns.settings import CampaignsConfig
 from ivr.config import Config
 from ivr.store.base import CallStore
-from ivr.store.campaigns import SqliteCampaignStore
 from ivr.store.customers import CustomerStore
+from ivr.store.protocols import CampaignStore
 
 
 def campaigns_config(config: Config) -> CampaignsConfig:
@@ -42,21 +45,20 @@ def mailer_for(settings: CampaignsConfig) -> SmtpMailer | None:
                       starttls=settings.smtp_starttls, timeout_s=settings.smtp_timeout_s)
 
 
-async def open_campaign_service(config: Config, calls: CallStore, customers: CustomerStore,
-                                control: CampaignControl | None,
-                                caller_id: str) -> CampaignService:
-    """The service over the call store's SQLite file, dialling through ``control`` (the
-    outbound provider's adapter) from ``caller_id``."""
+def open_campaign_service(config: Config, store: CampaignStore, calls: CallStore,
+                          customers: CustomerStore, control: CampaignControl | None,
+                          caller_id: str, *,
+                          capacity: Callable[[], Awaitable[int]] | None = None
+                          ) -> CampaignService:
+    """The service over the worker's stores, dialling through ``control`` (the outbound
+    provider's adapter, whose calls come back to this worker) from ``caller_id``;
+    ``capacity`` gives this worker's free call slots."""
     settings = campaigns_config(config)
-    store = await SqliteCampaignStore.open(config.store.sqlite_path)
     ctx = CampaignContext(
         store=store, customers=customers, control=control or NoDialing(), calls=calls,
         mailer=mailer_for(settings), defaults=settings.default_policy(),
         settings=DialerSettings(caller_id=settings.caller_id or caller_id,
-                                poll_s=settings.poll_s, stale_after_s=settings.stale_after_s))
+                                poll_s=settings.poll_s, stale_after_s=settings.stale_after_s,
+                                worker=config.worker_id, lease_s=config.cluster.lease_s),
+        capacity=capacity)
     return CampaignService(ctx)
-
-
-async def close_campaign_service(service: CampaignService) -> None:
-    await service.close()
-    await service.ctx.store.close()

@@ -9,27 +9,18 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from ivr.cli_stores import DB_HELP, store_target
 from ivr.customers.idhash import IdHasher
 from ivr.customers.importer import ImportFileError, import_customers
 from ivr.customers.model import FollowUpStatus
 from ivr.customers.service import CustomerService
 from ivr.customers.views import customer_row, followup_to_dict
 from ivr.store.customers import SqliteCustomerStore
+from ivr.store.factory import StoreTarget, open_store
 
 
-def _db_path(args: argparse.Namespace) -> Path:
-    if getattr(args, "db", None):
-        return Path(args.db)
-    from ivr.config import load_config
-
-    config_file = getattr(args, "config", None)
-    return load_config(Path(config_file) if config_file else None).store.sqlite_path
-
-
-def _prepared_db(args: argparse.Namespace) -> Path:
-    path = _db_path(args)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return path
+def _prepared_db(args: argparse.Namespace) -> StoreTarget:
+    return store_target(args)
 
 
 def _hasher(args: argparse.Namespace) -> IdHasher:
@@ -49,7 +40,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     hasher = _hasher(args)
 
     async def run() -> int:
-        async with await SqliteCustomerStore.open(path) as store:
+        async with await open_store(SqliteCustomerStore, path) as store:
             await CustomerService(store).protect_ids(hasher)
             try:
                 report = await import_customers(Path(args.file), store, hasher)
@@ -83,7 +74,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     path = _prepared_db(args)
 
     async def run() -> int:
-        async with await SqliteCustomerStore.open(path) as store:
+        async with await open_store(SqliteCustomerStore, path) as store:
             customers = await store.list_customers(limit=args.limit, offset=args.offset)
         for customer in customers:
             print(json.dumps(customer_row(customer), ensure_ascii=False))
@@ -97,7 +88,7 @@ def cmd_followups(args: argparse.Namespace) -> int:
     path = _prepared_db(args)
 
     async def run() -> int:
-        async with await SqliteCustomerStore.open(path) as store:
+        async with await open_store(SqliteCustomerStore, path) as store:
             tasks = await store.list_followups(status=status, limit=args.limit)
         for task in tasks:
             print(json.dumps(followup_to_dict(task), ensure_ascii=False))
@@ -122,7 +113,7 @@ def _positive(text: str) -> int:
 
 
 def _db_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--db", help="SQLite file (default: store.sqlite_path from the config)")
+    parser.add_argument("--db", help=DB_HELP)
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

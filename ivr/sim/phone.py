@@ -64,6 +64,9 @@ class SimOptions:
     api_token: str = ""
     # Leak the bot's audio back into the caller's track (speakerphone / hybrid echo).
     echo: EchoSpec | None = None
+    # Where the media WebSocket connects (default base_url): another worker of a cluster,
+    # as a load balancer in front of several workers may do.
+    media_url: str | None = None
 
     @property
     def pacing(self) -> Pacing:
@@ -192,8 +195,9 @@ class PhoneSimulator:
         line: Line,
     ) -> None:
         parts = urlsplit(stream_url)
-        scheme = "wss" if self._base.startswith("https") else "ws"
-        ws_base = scheme + self._base[self._base.index(":") :]
+        media = (self.o.media_url or self._base).rstrip("/")
+        scheme = "wss" if media.startswith("https") else "ws"
+        ws_base = scheme + media[media.index(":") :]
         connect_url = ws_base + parts.path + (f"?{parts.query}" if parts.query else "")
         headers = {SIGNATURE_HEADER: sign(stream_url, {}, self.o.auth_token)}
         stream_sid = new_sid("MZ")

@@ -1,4 +1,4 @@
-"""The call store interface; SQLite implements it today, PostgreSQL may later."""
+"""The call store interface (SQLite and PostgreSQL implement it: ``ivr.store.sqlite``)."""
 
 from __future__ import annotations
 
@@ -45,6 +45,10 @@ class CallStore(Protocol):
         self, limit: int = 50, offset: int = 0, since: datetime | None = None
     ) -> list[CallRecord]:
         """Newest first by ``started_at``; ``since`` keeps calls started at or after it."""
+        ...
+
+    async def live_calls(self, worker: str) -> list[CallRecord]:
+        """Calls held by ``worker`` (``CallRecord.worker``) that have not ended."""
         ...
 
     async def get_turns(self, call_sid: str) -> list[TurnRecord]: ...

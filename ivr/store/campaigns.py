@@ -1,114 +1,50 @@
-"""Campaigns, their targets, dial attempts and do-not-call lists on the SQLite store.
+"""Campaigns, their targets, dial attempts and do-not-call lists on the SQL store (SQLite or
+PostgreSQL, ``ivr.store.db``).
 
-Same database file and connection rules as the call store (``ivr.store.connection``). Every
-state change is one conditional UPDATE (``from_states``), so two tasks or processes racing on
-the same target or attempt cannot both win. :meth:`SqliteCampaignStore.begin_attempt` claims
-a target and writes its attempt (``dialing``, unique per campaign, customer and attempt
-number) in one transaction, committed before the provider is asked to dial.
+Every state change is one conditional UPDATE (``from_states``), so two tasks or workers
+racing on the same target or attempt cannot both win. :meth:`SqlCampaignStore.begin_attempt`
+claims a target and writes its attempt (``dialing``, unique per campaign, customer and
+attempt number) in one transaction, committed before the provider is asked to dial; dialers
+lease due targets first (:meth:`SqlCampaignStore.claim_due`).
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
-
-import aiosqlite
 
 from ivr.campaigns.model import (
     Attempt,
     AttemptState,
     Campaign,
     CampaignState,
-    Purpose,
-    Rule,
-    RuleKind,
     Target,
     TargetState,
 )
-from ivr.campaigns.policy import PolicyError, policy_from_json
-from ivr.core.errors import StoreError
-from ivr.store.codec import time_from_db, time_to_db
-from ivr.store.connection import SqliteStore, fetch_rows
+from ivr.store.campaign_rows import (
+    ATTEMPT_FIELDS,
+    CAMPAIGN_TIMES,
+    TARGET_FIELDS,
+    attempt_from,
+    campaign_from,
+    set_clause,
+    sql_in,
+    target_from,
+)
+from ivr.store.db import Row, StoreConflict, Tx
+from ivr.store.sqlbase import SqlStore
 
 ALL_CAMPAIGNS = "*"  # a do-not-call entry for every campaign
-_CAMPAIGN_TIMES = ("created_at", "updated_at", "started_at", "finished_at", "ends_at",
-                   "rules_checked_at")
-_TARGET_FIELDS = frozenset({"state", "attempts", "next_at", "reason", "last_outcome",
-                            "fallback_channel", "fallback_ref", "fallback_token"})
-_ATTEMPT_FIELDS = frozenset({"state", "call_sid", "answered_by", "outcome", "voicemail_action",
-                             "error", "dialed_at", "answered_at", "ended_at"})
+_DUE = ("campaign_id = ? AND state IN ('queued', 'retrying') AND (next_at IS NULL OR"
+        " next_at <= ?) AND (lease_owner IS NULL OR lease_until <= ?)")
+_DUE_ORDER = "COALESCE(next_at, created_at), customer_id"
 
 
-def _db(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return time_to_db(value)
-    if isinstance(value, StrEnum):
-        return value.value
-    return value
-
-
-def _campaign_from(row: sqlite3.Row) -> Campaign:
-    try:
-        rules = tuple(Rule(kind=RuleKind(r["kind"]), days=int(r["days"]),
-                           within_days=int(r["within_days"]),
-                           min_amount=float(r["min_amount"]))
-                      for r in json.loads(row["rules"]))
-        times = {name: time_from_db(row[name]) for name in _CAMPAIGN_TIMES}
-        return Campaign(id=row["id"], name=row["name"], purpose=Purpose(row["purpose"]),
-                        rules=rules, policy=policy_from_json(json.loads(row["policy"])),
-                        state=CampaignState(row["state"]), **times)
-    except (ValueError, TypeError, KeyError, PolicyError) as err:
-        raise StoreError(f"corrupt campaign row {row['id']!r}: {err}") from err
-
-
-def _target_from(row: sqlite3.Row) -> Target:
-    try:
-        created, updated = time_from_db(row["created_at"]), time_from_db(row["updated_at"])
-        assert created is not None and updated is not None
-        return Target(
-            campaign_id=row["campaign_id"], customer_id=row["customer_id"],
-            source=row["source"], state=TargetState(row["state"]),
-            attempts=int(row["attempts"]), next_at=time_from_db(row["next_at"]),
-            created_at=created, updated_at=updated, reason=row["reason"],
-            last_outcome=row["last_outcome"], fallback_channel=row["fallback_channel"],
-            fallback_ref=row["fallback_ref"], fallback_token=row["fallback_token"])
-    except (ValueError, TypeError, AssertionError) as err:
-        raise StoreError(f"corrupt campaign target {row['customer_id']!r}: {err}") from err
-
-
-def _attempt_from(row: sqlite3.Row) -> Attempt:
-    try:
-        created = time_from_db(row["created_at"])
-        assert created is not None
-        return Attempt(
-            id=row["id"], campaign_id=row["campaign_id"], customer_id=row["customer_id"],
-            attempt_no=int(row["attempt_no"]), state=AttemptState(row["state"]),
-            created_at=created, call_sid=row["call_sid"], answered_by=row["answered_by"],
-            outcome=row["outcome"], voicemail_action=row["voicemail_action"],
-            error=row["error"], dialed_at=time_from_db(row["dialed_at"]),
-            answered_at=time_from_db(row["answered_at"]), ended_at=time_from_db(row["ended_at"]))
-    except (ValueError, TypeError, AssertionError) as err:
-        raise StoreError(f"corrupt campaign attempt {row['id']!r}: {err}") from err
-
-
-def _in(states: Sequence[StrEnum]) -> str:
-    return ", ".join(f"'{s.value}'" for s in states)
-
-
-def _set_clause(fields: dict[str, Any], allowed: frozenset[str]) -> tuple[str, list[Any]]:
-    unknown = sorted(set(fields) - allowed)
-    if unknown:
-        raise StoreError(f"unknown field(s): {', '.join(unknown)}")
-    return ", ".join(f"{name} = ?" for name in fields), [_db(v) for v in fields.values()]
-
-
-class SqliteCampaignStore(SqliteStore):
-    """Create with ``await SqliteCampaignStore.open(path)`` (the call store's file)."""
-
+class SqlCampaignStore(SqlStore):
+    """``await SqlCampaignStore.open(path)`` (the call store's SQLite file), or
+    ``SqlCampaignStore(db)`` on an open database."""
 
     # -- campaigns -------------------------------------------------------------------------
 
@@ -118,18 +54,16 @@ class SqliteCampaignStore(SqliteStore):
                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *")
         params = (c.id, c.name, c.purpose.value, json.dumps([r.to_json() for r in c.rules]),
                   json.dumps(c.policy.to_json(), ensure_ascii=False), c.state.value,
-                  *(_db(getattr(c, name)) for name in _CAMPAIGN_TIMES))
+                  *(getattr(c, name) for name in CAMPAIGN_TIMES))
         try:
             rows = await self._write_rows(sql, params)
-        except StoreError as err:
-            if isinstance(err.__cause__, sqlite3.IntegrityError):
-                raise StoreError(f"campaign {c.id!r} already exists") from err
-            raise
-        return _campaign_from(rows[0])
+        except StoreConflict as err:
+            raise StoreConflict(f"campaign {c.id!r} already exists") from err
+        return campaign_from(rows[0])
 
     async def get_campaign(self, campaign_id: str) -> Campaign | None:
         rows = await self._db.fetch("SELECT * FROM campaigns WHERE id = ?", (campaign_id,))
-        return _campaign_from(rows[0]) if rows else None
+        return campaign_from(rows[0]) if rows else None
 
     async def list_campaigns(self, state: CampaignState | None = None) -> list[Campaign]:
         if state is None:
@@ -137,20 +71,20 @@ class SqliteCampaignStore(SqliteStore):
         else:
             rows = await self._db.fetch(
                 "SELECT * FROM campaigns WHERE state = ? ORDER BY created_at, id", (state.value,))
-        return [_campaign_from(row) for row in rows]
+        return [campaign_from(row) for row in rows]
 
     async def update_campaign(self, campaign_id: str, now: datetime, *,
                               from_states: Sequence[CampaignState] | None = None,
                               **fields: Any) -> Campaign | None:
         """Set ``state`` and/or times; None when the campaign is missing or not in
         ``from_states``."""
-        allowed = frozenset({"state", *_CAMPAIGN_TIMES})
-        clause, params = _set_clause({**fields, "updated_at": now}, allowed)
-        where = f" AND state IN ({_in(from_states)})" if from_states else ""
+        allowed = frozenset({"state", *CAMPAIGN_TIMES})
+        clause, params = set_clause({**fields, "updated_at": now}, allowed)
+        where = f" AND state IN ({sql_in(from_states)})" if from_states else ""
         rows = await self._write_rows(
             f"UPDATE campaigns SET {clause} WHERE id = ?{where} RETURNING *",
             (*params, campaign_id))
-        return _campaign_from(rows[0]) if rows else None
+        return campaign_from(rows[0]) if rows else None
 
     # -- targets ---------------------------------------------------------------------------
 
@@ -158,18 +92,16 @@ class SqliteCampaignStore(SqliteStore):
                           now: datetime) -> int:
         """Add (customer_id, source) pairs as ``queued``; existing targets are kept as they
         are. Returns how many were new."""
-        stamp = time_to_db(now)
-        values = [(campaign_id, cid, source, TargetState.QUEUED.value, stamp, stamp)
+        values = [(campaign_id, cid, source, TargetState.QUEUED.value, now, now)
                   for cid, source in targets]
 
-        async def op(conn: aiosqlite.Connection) -> int:
+        async def op(tx: Tx) -> int:
             added = 0
             for row in values:
-                cur = await conn.execute(
-                    "INSERT OR IGNORE INTO campaign_targets (campaign_id, customer_id, source,"
-                    " state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)", row)
-                added += cur.rowcount
-                await cur.close()
+                added += len(await tx.fetch(
+                    "INSERT INTO campaign_targets (campaign_id, customer_id, source, state,"
+                    " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)"
+                    " ON CONFLICT DO NOTHING RETURNING 1", row))
             return added
 
         return await self._db.write(op)
@@ -178,24 +110,47 @@ class SqliteCampaignStore(SqliteStore):
         rows = await self._db.fetch(
             "SELECT * FROM campaign_targets WHERE campaign_id = ? AND customer_id = ?",
             (campaign_id, customer_id))
-        return _target_from(rows[0]) if rows else None
+        return target_from(rows[0]) if rows else None
 
     async def list_targets(self, campaign_id: str,
                            states: Sequence[TargetState] | None = None) -> list[Target]:
-        where = f" AND state IN ({_in(states)})" if states else ""
+        where = f" AND state IN ({sql_in(states)})" if states else ""
         rows = await self._db.fetch(
             f"SELECT * FROM campaign_targets WHERE campaign_id = ?{where}"
             " ORDER BY created_at, customer_id", (campaign_id,))
-        return [_target_from(row) for row in rows]
+        return [target_from(row) for row in rows]
 
     async def due_targets(self, campaign_id: str, now: datetime, limit: int) -> list[Target]:
-        """Queued or retrying targets whose ``next_at`` has come, earliest first."""
+        """Queued or retrying targets whose ``next_at`` has come and that no worker holds
+        a live lease on, earliest first."""
         rows = await self._db.fetch(
-            "SELECT * FROM campaign_targets WHERE campaign_id = ? AND state IN ('queued',"
-            " 'retrying') AND (next_at IS NULL OR next_at <= ?)"
-            " ORDER BY COALESCE(next_at, created_at), customer_id LIMIT ?",
-            (campaign_id, time_to_db(now), limit))
-        return [_target_from(row) for row in rows]
+            f"SELECT * FROM campaign_targets WHERE {_DUE} ORDER BY {_DUE_ORDER} LIMIT ?",
+            (campaign_id, now, now, limit))
+        return [target_from(row) for row in rows]
+
+    async def claim_due(self, campaign_id: str, now: datetime, limit: int, worker: str,
+                        lease_until: datetime) -> list[Target]:
+        """Lease up to ``limit`` due targets to ``worker`` until ``lease_until``, earliest
+        first. Two workers claiming at once get different targets (``FOR UPDATE SKIP
+        LOCKED`` on PostgreSQL; SQLite's write transactions are exclusive). A lease that
+        runs out (its worker died before dialling) makes the target due again."""
+        async def op(tx: Tx) -> list[Row]:
+            return await tx.fetch(
+                "UPDATE campaign_targets SET lease_owner = ?, lease_until = ?"
+                " WHERE (campaign_id, customer_id) IN (SELECT campaign_id, customer_id"
+                f" FROM campaign_targets WHERE {_DUE} ORDER BY {_DUE_ORDER} LIMIT ?"
+                f"{tx.dialect.skip_locked}) RETURNING *",
+                (worker, lease_until, campaign_id, now, now, limit))
+
+        targets = [target_from(row) for row in await self._db.write(op)]
+        return sorted(targets, key=lambda t: (t.next_at or t.created_at, t.customer_id))
+
+    async def release_leases(self, campaign_id: str, worker: str) -> int:
+        """Give back ``worker``'s leases it did not dial; returns how many."""
+        rows = await self._write_rows(
+            "UPDATE campaign_targets SET lease_owner = NULL, lease_until = NULL"
+            " WHERE campaign_id = ? AND lease_owner = ? RETURNING 1", (campaign_id, worker))
+        return len(rows)
 
     async def state_counts(self, campaign_id: str) -> dict[str, int]:
         rows = await self._db.fetch(
@@ -208,72 +163,79 @@ class SqliteCampaignStore(SqliteStore):
     async def update_target(self, campaign_id: str, customer_id: str, now: datetime, *,
                             from_states: Sequence[TargetState] | None = None,
                             **fields: Any) -> Target | None:
-        clause, params = _set_clause(fields, _TARGET_FIELDS)
-        where = f" AND state IN ({_in(from_states)})" if from_states else ""
+        clause, params = set_clause(fields, TARGET_FIELDS)
+        where = f" AND state IN ({sql_in(from_states)})" if from_states else ""
         rows = await self._write_rows(
             f"UPDATE campaign_targets SET {clause}, updated_at = ?"
             f" WHERE campaign_id = ? AND customer_id = ?{where} RETURNING *",
-            (*params, time_to_db(now), campaign_id, customer_id))
-        return _target_from(rows[0]) if rows else None
+            (*params, now, campaign_id, customer_id))
+        return target_from(rows[0]) if rows else None
 
     # -- attempts --------------------------------------------------------------------------
 
-    async def begin_attempt(self, target: Target, attempt_id: str, now: datetime
-                            ) -> Attempt | None:
-        """Claim a due target and write its next attempt as ``dialing`` (one transaction).
-        None when another dialer claimed it first (state or attempt count changed)."""
-        stamp = time_to_db(now)
-
-        async def op(conn: aiosqlite.Connection) -> Attempt | None:
-            claimed = await fetch_rows(
-                conn, "UPDATE campaign_targets SET state = 'dialing', attempts = attempts + 1,"
-                " next_at = NULL, updated_at = ? WHERE campaign_id = ? AND customer_id = ?"
-                " AND state IN ('queued', 'retrying') AND attempts = ? RETURNING attempts",
-                (stamp, target.campaign_id, target.customer_id, target.attempts))
+    async def begin_attempt(self, target: Target, attempt_id: str, now: datetime,
+                            worker: str = "") -> Attempt | None:
+        """Claim a due target and write its next attempt as ``dialing`` (one transaction),
+        ending any lease on it. None when another dialer claimed it first (state, attempt
+        count or a live lease of another worker changed)."""
+        async def op(tx: Tx) -> Attempt | None:
+            claimed = await tx.fetch(
+                "UPDATE campaign_targets SET state = 'dialing', attempts = attempts + 1,"
+                " next_at = NULL, updated_at = ?, lease_owner = NULL, lease_until = NULL"
+                " WHERE campaign_id = ? AND customer_id = ?"
+                " AND state IN ('queued', 'retrying') AND attempts = ?"
+                " AND (lease_owner IS NULL OR lease_owner = ? OR lease_until <= ?)"
+                " RETURNING attempts",
+                (now, target.campaign_id, target.customer_id, target.attempts, worker, now))
             if not claimed:
                 return None
-            rows = await fetch_rows(
-                conn, "INSERT INTO campaign_attempts (id, campaign_id, customer_id, attempt_no,"
-                " state, created_at) VALUES (?, ?, ?, ?, 'dialing', ?) RETURNING *",
-                (attempt_id, target.campaign_id, target.customer_id, int(claimed[0][0]), stamp))
-            return _attempt_from(rows[0])
+            rows = await tx.fetch(
+                "INSERT INTO campaign_attempts (id, campaign_id, customer_id, attempt_no,"
+                " state, created_at, worker) VALUES (?, ?, ?, ?, 'dialing', ?, ?) RETURNING *",
+                (attempt_id, target.campaign_id, target.customer_id, int(claimed[0][0]), now,
+                 worker))
+            return attempt_from(rows[0])
 
         return await self._db.write(op)
 
     async def update_attempt(self, attempt_id: str, *,
                              from_states: Sequence[AttemptState] | None = None,
                              **fields: Any) -> Attempt | None:
-        clause, params = _set_clause(fields, _ATTEMPT_FIELDS)
-        where = f" AND state IN ({_in(from_states)})" if from_states else ""
+        clause, params = set_clause(fields, ATTEMPT_FIELDS)
+        where = f" AND state IN ({sql_in(from_states)})" if from_states else ""
         rows = await self._write_rows(
             f"UPDATE campaign_attempts SET {clause} WHERE id = ?{where} RETURNING *",
             (*params, attempt_id))
-        return _attempt_from(rows[0]) if rows else None
+        return attempt_from(rows[0]) if rows else None
 
     async def get_attempt(self, attempt_id: str) -> Attempt | None:
         rows = await self._db.fetch("SELECT * FROM campaign_attempts WHERE id = ?",
                                     (attempt_id,))
-        return _attempt_from(rows[0]) if rows else None
+        return attempt_from(rows[0]) if rows else None
 
     async def attempt_by_sid(self, call_sid: str) -> Attempt | None:
         rows = await self._db.fetch(
             "SELECT * FROM campaign_attempts WHERE call_sid = ? ORDER BY created_at DESC"
             " LIMIT 1", (call_sid,))
-        return _attempt_from(rows[0]) if rows else None
+        return attempt_from(rows[0]) if rows else None
 
     async def list_attempts(self, campaign_id: str | None = None,
-                            states: Sequence[AttemptState] | None = None) -> list[Attempt]:
+                            states: Sequence[AttemptState] | None = None,
+                            worker: str | None = None) -> list[Attempt]:
         where, params = [], []
         if campaign_id is not None:
             where.append("campaign_id = ?")
             params.append(campaign_id)
+        if worker is not None:
+            where.append("worker = ?")
+            params.append(worker)
         if states:
-            where.append(f"state IN ({_in(states)})")
+            where.append(f"state IN ({sql_in(states)})")
         clause = f"WHERE {' AND '.join(where)}" if where else ""
         rows = await self._db.fetch(
             f"SELECT * FROM campaign_attempts {clause} ORDER BY created_at, attempt_no",
             tuple(params))
-        return [_attempt_from(row) for row in rows]
+        return [attempt_from(row) for row in rows]
 
     async def contact_history(self, customer_id: str, campaign_id: str,
                               since: datetime) -> tuple[int, int]:
@@ -282,23 +244,21 @@ class SqliteCampaignStore(SqliteStore):
             "SELECT COUNT(DISTINCT campaign_id),"
             " COUNT(DISTINCT CASE WHEN created_at >= ? THEN campaign_id END)"
             " FROM campaign_attempts WHERE customer_id = ? AND campaign_id != ?"
-            " AND state != 'error'", (time_to_db(since), customer_id, campaign_id))
+            " AND state != 'error'", (since, customer_id, campaign_id))
         return int(rows[0][0]), int(rows[0][1])
 
     # -- do-not-call -----------------------------------------------------------------------
 
     async def add_dnc(self, campaign_id: str, customer_ids: Iterable[str], reason: str,
                       now: datetime) -> int:
-        values = [(campaign_id, cid, reason, time_to_db(now)) for cid in customer_ids]
+        values = [(campaign_id, cid, reason, now) for cid in customer_ids]
 
-        async def op(conn: aiosqlite.Connection) -> int:
+        async def op(tx: Tx) -> int:
             added = 0
             for row in values:
-                cur = await conn.execute(
-                    "INSERT OR IGNORE INTO campaign_dnc (campaign_id, customer_id, reason,"
-                    " added_at) VALUES (?, ?, ?, ?)", row)
-                added += cur.rowcount
-                await cur.close()
+                added += len(await tx.fetch(
+                    "INSERT INTO campaign_dnc (campaign_id, customer_id, reason, added_at)"
+                    " VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING 1", row))
             return added
 
         return await self._db.write(op)
@@ -314,3 +274,6 @@ class SqliteCampaignStore(SqliteStore):
             "SELECT customer_id, reason FROM campaign_dnc WHERE campaign_id IN (?, ?)"
             " ORDER BY customer_id", (campaign_id, ALL_CAMPAIGNS))
         return [(str(row[0]), row[1]) for row in rows]
+
+
+SqliteCampaignStore = SqlCampaignStore  # the name the embedded default has always had

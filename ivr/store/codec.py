@@ -1,15 +1,16 @@
-"""Conversion between records and SQLite rows (times as ISO-8601 UTC text, JSON as text)."""
+"""Conversion between records and database rows (JSON as text; times as aware datetimes,
+which SQLite stores as ISO-8601 UTC text and PostgreSQL as ``timestamptz``)."""
 
 from __future__ import annotations
 
 import json
-import sqlite3
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
 from ivr.core.errors import StoreError
 from ivr.core.types import CallOutcome, Expectation, Language, Priority
+from ivr.store.db import Row
 from ivr.store.records import (
     CALL_FIELDS,
     COUNTERS,
@@ -28,23 +29,24 @@ EVENT_COLUMNS: tuple[str, ...] = ("id", "call_sid", "at", "kind", "code", "detai
 
 
 def time_to_db(value: datetime | None) -> str | None:
-    """Times are stored as fixed-width UTC text, so text order is time order."""
+    """SQLite's form of a time: fixed-width UTC text, so text order is time order."""
     return None if value is None else value.isoformat(timespec="microseconds")
 
 
-def time_from_db(value: str | None) -> datetime | None:
-    return None if value is None else datetime.fromisoformat(value)
+def time_from_db(value: str | datetime | None) -> datetime | None:
+    """A stored time (SQLite text or a PostgreSQL ``timestamptz``) as an aware UTC datetime."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.astimezone(UTC)
+    return datetime.fromisoformat(value)
 
 
 def _to_db(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return time_to_db(value)
     if isinstance(value, StrEnum):
         return value.value
     if isinstance(value, dict):
         return json.dumps(value, ensure_ascii=False, sort_keys=True)
-    if isinstance(value, bool):
-        return int(value)
     return value
 
 
@@ -67,7 +69,7 @@ def event_values(event: CallEvent) -> tuple[Any, ...]:
     return tuple(_to_db(getattr(event, name)) for name in EVENT_COLUMNS[1:])
 
 
-def call_from_row(row: sqlite3.Row) -> CallRecord:
+def call_from_row(row: Row) -> CallRecord:
     try:
         return CallRecord(
             call_sid=row["call_sid"],
@@ -87,13 +89,14 @@ def call_from_row(row: sqlite3.Row) -> CallRecord:
             escalation_priority=enum_value(Priority, row["escalation_priority"], "priority"),
             error_code=row["error_code"],
             details=_json(row["details"]),
+            worker=row["worker"],
             **{name: int(row[name]) for name in COUNTERS},
         )
     except (ValueError, TypeError) as err:
         raise StoreError(f"corrupt call row {row['call_sid']!r}: {err}") from err
 
 
-def turn_from_row(row: sqlite3.Row) -> TurnRecord:
+def turn_from_row(row: Row) -> TurnRecord:
     role = enum_value(Role, row["role"], "role")
     source = enum_value(TurnSource, row["source"], "source")
     if role is None or source is None:
@@ -117,7 +120,7 @@ def turn_from_row(row: sqlite3.Row) -> TurnRecord:
     )
 
 
-def event_from_row(row: sqlite3.Row) -> CallEvent:
+def event_from_row(row: Row) -> CallEvent:
     return CallEvent(
         id=int(row["id"]),
         call_sid=row["call_sid"],

@@ -1,5 +1,5 @@
-"""One aiosqlite connection set up for the store: WAL, foreign keys, busy timeout, and
-serialized write transactions.
+"""The SQLite database: one aiosqlite connection set up with WAL, foreign keys, busy timeout,
+and serialized write transactions (the SQLite side of ``ivr.store.db.Database``).
 
 All writes go through :class:`Connection.write`, one at a time (an ``asyncio.Lock``), each in
 its own ``BEGIN IMMEDIATE ... COMMIT``: many calls writing from one event loop never see
@@ -15,19 +15,19 @@ import contextlib
 import logging
 import os
 import sqlite3
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, TypeVar
 
 import aiosqlite
 
 from ivr.core.errors import StoreError
+from ivr.store.db import Dialect, Op, StoreConflict, common_value
 from ivr.store.migrations import migrate
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-Op = Callable[[aiosqlite.Connection], Awaitable[T]]
 SYNCHRONOUS_MODES = frozenset({"OFF", "NORMAL", "FULL", "EXTRA"})
 
 
@@ -91,14 +91,59 @@ def _retrieve(task: asyncio.Task[Any]) -> None:
         log.debug("store write failed: %s", task.exception())
 
 
+def sqlite_value(value: Any) -> Any:
+    """A parameter as SQLite stores it: times as fixed-width UTC text, enums by value."""
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise StoreError(f"naive datetime {value!r} given to the store")
+        return value.astimezone(UTC).isoformat(timespec="microseconds")
+    return common_value(value)
+
+
+def _params(params: Sequence[Any]) -> tuple[Any, ...]:
+    return tuple(sqlite_value(v) for v in params)
+
+
+def _error(err: sqlite3.Error, what: str) -> StoreError:
+    if isinstance(err, sqlite3.IntegrityError) and "UNIQUE" in str(err):
+        return StoreConflict(f"{what}: {err}")
+    return StoreError(f"{what}: {err}")
+
+
+class _SqliteTx:
+    dialect = Dialect.SQLITE
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+
+    async def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        async with self._conn.execute(sql, _params(params)) as cur:
+            return list(await cur.fetchall())
+
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        await (await self._conn.execute(sql, _params(params))).close()
+
+
 class Connection:
-    """Serialized writes and plain reads over one aiosqlite connection."""
+    """The SQLite :class:`~ivr.store.db.Database`: serialized writes and plain reads over
+    one aiosqlite connection."""
+
+    dialect = Dialect.SQLITE
 
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self._conn = conn
         self._lock = asyncio.Lock()
         self._pending: set[asyncio.Task[Any]] = set()
         self._closed = False
+
+    @classmethod
+    async def open(cls, path: str | Path, *, busy_timeout_ms: int = 5000,
+                   synchronous: str = "NORMAL") -> Connection:
+        """Open (creating and migrating if needed) the database at ``path``.
+
+        ``synchronous=NORMAL`` with WAL keeps every commit across a process crash; use
+        ``FULL`` to also keep the last commits across power loss."""
+        return cls(await connect(Path(path), busy_timeout_ms, synchronous))
 
     async def close(self) -> None:
         """Let writes in flight finish, then close. Idempotent."""
@@ -127,62 +172,22 @@ class Connection:
             try:
                 await self._conn.execute("BEGIN IMMEDIATE")
                 try:
-                    result = await op(self._conn)
+                    result = await op(_SqliteTx(self._conn))
                     await self._conn.execute("COMMIT")
                 except BaseException:
                     if self._conn.in_transaction:
                         await self._conn.execute("ROLLBACK")
                     raise
             except sqlite3.Error as err:
-                raise StoreError(f"store write failed: {err}") from err
+                raise _error(err, "store write failed") from err
             return result
 
-    async def fetch(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
+    async def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         self._check_open()
         try:
             # One worker-thread job: a write transaction on this connection can never start
             # between the SELECT's first step and its last (that would hold a stale read
             # snapshot and make BEGIN IMMEDIATE fail at once with "database is locked").
-            return list(await self._conn.execute_fetchall(sql, params))
+            return list(await self._conn.execute_fetchall(sql, _params(params)))
         except sqlite3.Error as err:
-            raise StoreError(f"store read failed: {err}") from err
-
-
-async def fetch_rows(conn: aiosqlite.Connection, sql: str,
-                     params: Sequence[Any] = ()) -> list[sqlite3.Row]:
-    """All rows of one statement on ``conn`` (inside a write operation)."""
-    async with conn.execute(sql, tuple(params)) as cur:
-        return list(await cur.fetchall())
-
-
-class SqliteStore:
-    """The life cycle every SQLite store shares: one migrated connection on the database
-    file (``await Store.open(path)``), serialized writes, ``async with`` support."""
-
-    def __init__(self, conn: Connection) -> None:
-        self._db = conn
-
-    @classmethod
-    async def open(cls, path: str | Path, *, busy_timeout_ms: int = 5000,
-                   synchronous: str = "NORMAL") -> Self:
-        """Open (creating and migrating if needed) the database at ``path``.
-
-        ``synchronous=NORMAL`` with WAL keeps every commit across a process crash; use
-        ``FULL`` to also keep the last commits across power loss."""
-        return cls(Connection(await connect(Path(path), busy_timeout_ms, synchronous)))
-
-    async def close(self) -> None:
-        await self._db.close()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(self, exc_type: type[BaseException] | None,
-                        exc: BaseException | None, tb: TracebackType | None) -> None:
-        await self.close()
-
-    async def _write_rows(self, sql: str, params: Sequence[Any]) -> list[sqlite3.Row]:
-        async def op(conn: aiosqlite.Connection) -> list[sqlite3.Row]:
-            return await fetch_rows(conn, sql, params)
-
-        return await self._db.write(op)
+            raise _error(err, "store read failed") from err

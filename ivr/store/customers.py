@@ -1,20 +1,17 @@
-"""Customers, follow-up tasks and ID-check failures: interface and SQLite implementation.
+"""Customers, follow-up tasks and ID-check failures: interface and SQL implementation
+(SQLite or PostgreSQL, ``ivr.store.db``).
 
-Same database file and connection rules as the call store (``ivr.store.connection``): WAL,
-serialized writes, each committed before it returns. The customer's full phone number is
-stored as given (it is dialled); follow-up details are masked on write.
+Each write is committed before it returns. The customer's full phone number is stored as
+given (it is dialled); follow-up details are masked on write.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
-import sqlite3
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any, Protocol, runtime_checkable
-
-import aiosqlite
 
 from ivr.core.errors import StoreError
 from ivr.core.pii import mask_text
@@ -35,9 +32,10 @@ from ivr.customers.model import (
     TransactionStatus,
 )
 from ivr.store.codec import time_from_db, time_to_db
-from ivr.store.connection import SqliteStore
+from ivr.store.db import Row, Tx
 from ivr.store.id_checks import IdCheckStore
 from ivr.store.sanitize import utc
+from ivr.store.sqlbase import SqlStore
 
 MAX_DETAIL = 1000
 _COLUMNS = (*CUSTOMER_FIELDS, "created_at", "updated_at")
@@ -45,7 +43,7 @@ _UPSERT = (
     f"INSERT INTO customers ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})"
     " ON CONFLICT (customer_id) DO UPDATE SET "
     + ", ".join(f"{name} = excluded.{name}" for name in _COLUMNS[1:] if name != "created_at")
-    + " RETURNING created_at = updated_at"
+    + " RETURNING customers.created_at = customers.updated_at"
 )
 _FOLLOWUP_COLUMNS = ("call_sid", "customer_id", "kind", "detail", "status", "owner", "due_at",
                      "created_at", "done_at")
@@ -116,12 +114,9 @@ def _customer_values(c: Customer, now: datetime) -> tuple[Any, ...]:
         elif name == "recent_transactions":
             value = json.dumps([_transaction_json(t) for t in value], ensure_ascii=False)
         elif isinstance(value, datetime):
-            value = time_to_db(utc(value, name))
-        elif isinstance(value, bool):
-            value = int(value)
+            value = utc(value, name)
         out.append(value)
-    stamp = time_to_db(now)
-    return (*out, stamp, stamp)
+    return (*out, now, now)
 
 
 def _transaction_from(raw: dict[str, Any]) -> Transaction:
@@ -133,7 +128,7 @@ def _transaction_from(raw: dict[str, Any]) -> Transaction:
     )
 
 
-def _customer_from(row: sqlite3.Row) -> Customer:
+def _customer_from(row: Row) -> Customer:
     try:
         return Customer(
             customer_id=row["customer_id"], name=row["name"], phone=row["phone"],
@@ -156,15 +151,16 @@ def _customer_from(row: sqlite3.Row) -> Customer:
         raise StoreError(f"corrupt customer row {row['customer_id']!r}: {err}") from err
 
 
-def _followup_from(row: sqlite3.Row) -> FollowUp:
+def _followup_from(row: Row) -> FollowUp:
     try:
+        due_at, created_at = time_from_db(row["due_at"]), time_from_db(row["created_at"])
+        if due_at is None or created_at is None:
+            raise ValueError("due_at and created_at are required")
         return FollowUp(
             id=int(row["id"]), call_sid=row["call_sid"], customer_id=row["customer_id"],
             kind=FollowUpKind(row["kind"]), detail=row["detail"],
             status=FollowUpStatus(row["status"]), owner=row["owner"],
-            due_at=datetime.fromisoformat(row["due_at"]),
-            created_at=datetime.fromisoformat(row["created_at"]),
-            done_at=time_from_db(row["done_at"]),
+            due_at=due_at, created_at=created_at, done_at=time_from_db(row["done_at"]),
         )
     except (ValueError, TypeError) as err:
         raise StoreError(f"corrupt follow-up row {row['id']!r}: {err}") from err
@@ -193,20 +189,19 @@ def _page(limit: int, offset: int) -> None:
         raise StoreError(f"invalid page limit={limit} offset={offset}")
 
 
-class SqliteCustomerStore(IdCheckStore, SqliteStore):
-    """The SQLite ``CustomerStore``. Create with ``await SqliteCustomerStore.open(path)``."""
-
+class SqlCustomerStore(IdCheckStore, SqlStore):
+    """The SQL ``CustomerStore``: ``await SqlCustomerStore.open(path)`` for a SQLite file, or
+    ``SqlCustomerStore(db)`` on an open database."""
 
     async def upsert_customers(self, customers: Iterable[Customer]) -> tuple[int, int]:
         now = datetime.now(UTC)
         rows = [_customer_values(c, now) for c in customers]
 
-        async def op(conn: aiosqlite.Connection) -> tuple[int, int]:
+        async def op(tx: Tx) -> tuple[int, int]:
             created = 0
             for values in rows:
-                async with conn.execute(_UPSERT, values) as cur:
-                    row = await cur.fetchone()
-                created += bool(row is not None and row[0])
+                row = await tx.fetch(_UPSERT, values)
+                created += bool(row and row[0][0])
             return created, len(rows) - created
 
         return await self._db.write(op)
@@ -229,21 +224,11 @@ class SqliteCustomerStore(IdCheckStore, SqliteStore):
 
     async def add_followup(self, task: FollowUp) -> FollowUp:
         clean = _clean_followup(task)
-        values = tuple(
-            time_to_db(v) if isinstance(v, datetime) else v
-            for v in (getattr(clean, name) for name in _FOLLOWUP_COLUMNS)
-        )
+        values = tuple(getattr(clean, name) for name in _FOLLOWUP_COLUMNS)
         sql = (f"INSERT INTO followups ({', '.join(_FOLLOWUP_COLUMNS)})"
-               f" VALUES ({', '.join('?' * len(_FOLLOWUP_COLUMNS))})")
-
-        async def op(conn: aiosqlite.Connection) -> int:
-            cur = await conn.execute(sql, values)
-            await cur.close()
-            if cur.lastrowid is None:
-                raise StoreError("follow-up insert returned no id")
-            return cur.lastrowid
-
-        return dataclasses.replace(clean, id=await self._db.write(op))
+               f" VALUES ({', '.join('?' * len(_FOLLOWUP_COLUMNS))}) RETURNING id")
+        rows = await self._write_rows(sql, values)
+        return dataclasses.replace(clean, id=int(rows[0][0]))
 
     async def get_followup(self, task_id: int) -> FollowUp | None:
         rows = await self._db.fetch("SELECT * FROM followups WHERE id = ?", (task_id,))
@@ -272,11 +257,8 @@ class SqliteCustomerStore(IdCheckStore, SqliteStore):
             raise StoreError("follow-up owner must be at most 64 characters")
         sql = ("UPDATE followups SET status = 'done', done_at = COALESCE(done_at, ?),"
                " owner = COALESCE(?, owner) WHERE id = ? RETURNING *")
-        params = (time_to_db(datetime.now(UTC)), owner, task_id)
+        rows = await self._write_rows(sql, (datetime.now(UTC), owner, task_id))
+        return _followup_from(rows[0]) if rows else None
 
-        async def op(conn: aiosqlite.Connection) -> FollowUp | None:
-            async with conn.execute(sql, params) as cur:
-                row = await cur.fetchone()
-            return None if row is None else _followup_from(row)
 
-        return await self._db.write(op)
+SqliteCustomerStore = SqlCustomerStore  # the name the embedded default has always had

@@ -173,6 +173,18 @@ MIGRATIONS: tuple[Migration, ...] = (
             "DROP TABLE id_checks",
         ),
     ),
+    Migration(
+        8,
+        "workers: who holds each call, queue entry and dial attempt; campaign target leases",
+        (
+            "ALTER TABLE calls ADD COLUMN worker TEXT",
+            "CREATE INDEX calls_worker_live ON calls (worker, ended_at)",
+            "ALTER TABLE agent_queue ADD COLUMN worker TEXT NOT NULL DEFAULT ''",
+            "ALTER TABLE campaign_targets ADD COLUMN lease_owner TEXT",
+            "ALTER TABLE campaign_targets ADD COLUMN lease_until TEXT",
+            "ALTER TABLE campaign_attempts ADD COLUMN worker TEXT NOT NULL DEFAULT ''",
+        ),
+    ),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 

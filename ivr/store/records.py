@@ -81,6 +81,7 @@ class CallRecord:
     escalation_priority: Priority | None = None
     error_code: str | None = None
     details: JsonDict = field(default_factory=dict)
+    worker: str | None = None  # the IVR worker holding the call's media (several workers)
 
 
 @dataclass(slots=True)

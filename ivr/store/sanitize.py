@@ -36,7 +36,7 @@ _CALL_ENUMS: dict[str, type[StrEnum]] = {
     "escalation_priority": Priority,
 }
 _CALL_TIMES = ("started_at", "answered_at", "ended_at")
-_CALL_TEXTS = ("provider", "customer_id", "status", "stream_sid", "error_code")
+_CALL_TEXTS = ("provider", "customer_id", "status", "stream_sid", "error_code", "worker")
 _CALL_MASKED: dict[str, Callable[[str], str]] = {
     "from_masked": mask_phone,
     "to_masked": mask_phone,

@@ -78,8 +78,8 @@ class Server:
         return int(self.proc.returncode)
 
 
-def start_server(tmp: Path, **overrides: str) -> Server:
-    port = free_port()
+def start_server(tmp: Path, *, port: int | None = None, **overrides: str) -> Server:
+    port = port or free_port()
     url = f"http://127.0.0.1:{port}"
     env = dict(os.environ)
     env.update(
@@ -97,8 +97,9 @@ def start_server(tmp: Path, **overrides: str) -> Server:
         IVR_RASA_ACTIONS_TOKEN="test-actions-token-not-a-secret",
     )
     env.update(overrides)
-    subprocess.run([str(IVR), "customers", "import", str(CUSTOMERS), "--db",
-                    env["IVR_STORE_SQLITE_PATH"]], check=True, capture_output=True, env=env)
+    db = env.get("IVR_STORE_URL") or env["IVR_STORE_SQLITE_PATH"]
+    subprocess.run([str(IVR), "customers", "import", str(CUSTOMERS), "--db", db],
+                   check=True, capture_output=True, env=env)
     log = tmp / "serve.log"
     proc = subprocess.Popen([str(IVR), "serve"], env=env, stdout=log.open("wb"),
                             stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True)

@@ -187,3 +187,18 @@ def test_bad_public_base_url_is_refused(base: str) -> None:
 def test_relative_raw_path_is_refused(validator: TwilioSignatureValidator) -> None:
     with pytest.raises(ValueError):
         validator.validate_webhook("twilio/voice", FORM, "sig")
+
+
+def test_a_cluster_workers_own_address_is_also_accepted() -> None:
+    shared, own = "https://ivr.example.com", "https://ivr-2.example.com:8443"
+    validator = TwilioSignatureValidator(TOKEN, shared, own)
+    for base in (shared, own):
+        validator.validate_webhook("/twilio/voice?x=1", FORM,
+                                   sign(base + "/twilio/voice?x=1", FORM, TOKEN))
+        ws = "wss" + base[len("https"):]
+        validator.validate_websocket("/twilio/media", sign(ws + "/twilio/media", {}, TOKEN))
+    with pytest.raises(SignatureError):
+        validator.validate_webhook("/twilio/voice", FORM,
+                                   sign("https://evil.example.com/twilio/voice", FORM, TOKEN))
+    with pytest.raises(ValueError):
+        TwilioSignatureValidator(TOKEN, shared, "not a url")

@@ -30,18 +30,22 @@ def sign(url: str, params: Mapping[str, str], auth_token: str) -> str:
 class TwilioSignatureValidator:
     """Validates requests against ``public_base_url`` (scheme + host [+ port] [+ path prefix])."""
 
-    def __init__(self, auth_token: str, public_base_url: str) -> None:
-        parts = urlsplit(public_base_url)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError("public_base_url must be an absolute http(s) URL")
-        if parts.query or parts.fragment:
-            raise ValueError("public_base_url must not carry a query or fragment")
+    def __init__(self, auth_token: str, public_base_url: str, *also: str) -> None:
+        """``also``: other base URLs the provider may use for this server (a cluster
+        worker's own address beside the shared one)."""
+        for base in (public_base_url, *also):
+            parts = urlsplit(base)
+            if parts.scheme not in ("http", "https") or not parts.netloc:
+                raise ValueError("public_base_url must be an absolute http(s) URL")
+            if parts.query or parts.fragment:
+                raise ValueError("public_base_url must not carry a query or fragment")
         if not auth_token:
             raise ValueError("auth_token is empty")
         self._validator = RequestValidator(auth_token)
         self._base = public_base_url.rstrip("/")
-        ws_scheme = "wss" if parts.scheme == "https" else "ws"
-        self._ws_base = ws_scheme + self._base[len(parts.scheme) :]
+        self._ws_base = _ws(self._base)
+        self._also = tuple(dict.fromkeys(b.rstrip("/") for b in also if b.rstrip("/")
+                                         != self._base))
 
     def __repr__(self) -> str:  # never show the token
         return f"TwilioSignatureValidator(public_base_url={self._base!r})"
@@ -61,7 +65,9 @@ class TwilioSignatureValidator:
         ``form`` may be a multidict (every value of a repeated key is signed).
         Raises ``SignatureError`` when the header is missing or does not match.
         """
-        self._check([self.public_url(raw_path)], form, signature)
+        path = _absolute_path(raw_path)
+        self._check([self.public_url(raw_path), *(b + path for b in self._also)], form,
+                    signature)
 
     def validate_websocket(self, raw_path: str, signature: str | None) -> None:
         """The GET that upgrades to the media WebSocket: the ``wss://`` URL, no parameters.
@@ -69,8 +75,10 @@ class TwilioSignatureValidator:
         ``RequestValidator`` only knows the default ports of http/https, so the ``wss``/``ws``
         URL is also tried with its default port (443/80) spelled out.
         """
-        url = self.public_ws_url(raw_path)
-        self._check([url, *_with_default_ws_port(url)], {}, signature)
+        urls = [self.public_ws_url(raw_path),
+                *(_ws(b) + _absolute_path(raw_path) for b in self._also)]
+        self._check([each for url in urls for each in (url, *_with_default_ws_port(url))], {},
+                    signature)
 
     def _check(self, urls: list[str], params: Mapping[str, str], signature: str | None) -> None:
         path = urlsplit(urls[0]).path
@@ -92,3 +100,8 @@ def _absolute_path(raw_path: str) -> str:
     if not raw_path.startswith("/"):
         raise ValueError("raw_path must start with '/'")
     return raw_path
+
+
+def _ws(base: str) -> str:
+    scheme = urlsplit(base).scheme
+    return ("wss" if scheme == "https" else "ws") + base[len(scheme):]

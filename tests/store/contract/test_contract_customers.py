@@ -1,14 +1,11 @@
-"""The SQLite customer store: round trips, upsert, phone lookup, follow-ups, ID checks."""
+"""The customer store contract on SQLite and PostgreSQL: round trips, upsert, phone lookup,
+follow-ups, ID checks."""
 
 from __future__ import annotations
 
 import dataclasses
-import sqlite3
-from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
 
-import aiosqlite
 import pytest
 
 from ivr.core.errors import StoreError
@@ -20,16 +17,15 @@ from ivr.customers.model import (
     FollowUpStatus,
     IdLock,
 )
-from ivr.store.customers import CustomerStore, SqliteCustomerStore
-from ivr.store.migrations import LATEST_VERSION, migrate
-from ivr.store.sqlite import SqliteCallStore
+from ivr.store.customers import CustomerStore
+from ivr.store.factory import Stores
 from tests.customers.customer_samples import HASHER, NOW, PHONE, customer
+from tests.store.contract.conftest import raw
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[SqliteCustomerStore]:
-    async with await SqliteCustomerStore.open(tmp_path / "ivr.db") as opened:
-        yield opened
+def store(stores: Stores) -> CustomerStore:
+    return stores.customers
 
 
 def task(**overrides: object) -> FollowUp:
@@ -42,18 +38,18 @@ def task(**overrides: object) -> FollowUp:
     return FollowUp(**values)  # type: ignore[arg-type]
 
 
-async def test_satisfies_interface(store: SqliteCustomerStore) -> None:
+async def test_satisfies_interface(store: CustomerStore) -> None:
     assert isinstance(store, CustomerStore)
 
 
-async def test_round_trip_keeps_every_field(store: SqliteCustomerStore) -> None:
+async def test_round_trip_keeps_every_field(store: CustomerStore) -> None:
     original = customer()
     assert await store.upsert_customers([original]) == (1, 0)
     assert await store.get_customer("c-001") == original
     assert await store.get_customer("nobody") is None
 
 
-async def test_upsert_replaces_by_customer_id(store: SqliteCustomerStore) -> None:
+async def test_upsert_replaces_by_customer_id(store: CustomerStore) -> None:
     await store.upsert_customers([customer(), customer(customer_id="c-002")])
     changed = customer(activation_status=ActivationStatus.ACTIVE, missing_documents=())
     assert await store.upsert_customers([changed, customer(customer_id="c-003")]) == (1, 1)
@@ -65,7 +61,7 @@ async def test_upsert_replaces_by_customer_id(store: SqliteCustomerStore) -> Non
     assert [c.customer_id for c in await store.list_customers(limit=1, offset=1)] == ["c-002"]
 
 
-async def test_find_by_phone(store: SqliteCustomerStore) -> None:
+async def test_find_by_phone(store: CustomerStore) -> None:
     await store.upsert_customers([customer(), customer(customer_id="c-2", phone="+447700900123")])
     assert [c.customer_id for c in await store.find_by_phone(PHONE)] == ["c-001"]
     assert await store.find_by_phone("+8613800000000") == []
@@ -76,7 +72,7 @@ def test_repr_hides_phone_id_and_email() -> None:
     assert "13812345678" not in text and "123X" not in text and "zhang.wei" not in text
 
 
-async def test_followups_are_masked_listed_and_completed(store: SqliteCustomerStore) -> None:
+async def test_followups_are_masked_listed_and_completed(store: CustomerStore) -> None:
     first = await store.add_followup(task())
     assert first.id is not None
     assert first.detail == "payment failed, card ***************0123"
@@ -95,7 +91,7 @@ async def test_followups_are_masked_listed_and_completed(store: SqliteCustomerSt
     assert await store.complete_followup(999) is None
 
 
-async def test_followup_validation(store: SqliteCustomerStore) -> None:
+async def test_followup_validation(store: CustomerStore) -> None:
     with pytest.raises(StoreError):
         await store.add_followup(task(due_at=NOW.replace(tzinfo=None)))
     with pytest.raises(StoreError):
@@ -104,7 +100,7 @@ async def test_followup_validation(store: SqliteCustomerStore) -> None:
         await store.list_followups(limit=0)
 
 
-async def test_id_failures_count_per_customer(store: SqliteCustomerStore) -> None:
+async def test_id_failures_count_per_customer(store: CustomerStore) -> None:
     policy = IdPolicy(max_failures=2, cooldown_s=600)
     assert await store.id_lock("c-001") == IdLock()
     first = await store.record_id_attempt("c-001", False, NOW, policy)
@@ -120,41 +116,22 @@ async def test_id_failures_count_per_customer(store: SqliteCustomerStore) -> Non
     assert (await store.record_id_attempt("c-002", False, NOW, policy)).attempts_left == 1
 
 
-async def test_plain_id_digits_are_never_stored(store: SqliteCustomerStore) -> None:
+async def test_plain_id_digits_are_never_stored(stores: Stores) -> None:
+    store = stores.customers
     with pytest.raises(StoreError, match="plain ID digits"):
         await store.upsert_customers([customer(plain=True)])
     await store.upsert_customers([customer()])
     stored = await store.get_customer("c-001")
     assert stored is not None and stored.id_last4 is None and stored.id_ends_with_x
     assert stored.id_hash == HASHER.hash("c-001", "123X")
-    rows = await store._db.fetch("SELECT id_last4 FROM customers")
+    rows = await raw(stores.customers.db, "SELECT id_last4 FROM customers")
     assert [r[0] for r in rows] == [None]
 
 
-async def test_shares_the_call_store_file(tmp_path: Path) -> None:
-    path = tmp_path / "ivr.db"
-    async with await SqliteCallStore.open(path), await SqliteCustomerStore.open(path) as store:
-        await store.upsert_customers([customer()])
-    async with await SqliteCustomerStore.open(path) as reopened:
-        assert await reopened.get_customer("c-001") == customer()
-
-
-async def test_migrates_a_version_2_database(tmp_path: Path) -> None:
-    path = tmp_path / "old.db"
-    async with aiosqlite.connect(path, isolation_level=None) as conn:
-        assert await migrate(conn, target=2) == 2
-    async with await SqliteCustomerStore.open(path) as store:
-        await store.upsert_customers([customer()])
-    with sqlite3.connect(path) as conn:
-        assert conn.execute("SELECT MAX(version) FROM schema_version").fetchone() == (
-            LATEST_VERSION,)
-    assert LATEST_VERSION >= 3
-
-
-async def test_corrupt_row_raises_store_error(store: SqliteCustomerStore, tmp_path: Path) -> None:
+async def test_corrupt_row_raises_store_error(stores: Stores) -> None:
+    store = stores.customers
     await store.upsert_customers([customer()])
-    with sqlite3.connect(tmp_path / "ivr.db") as conn:
-        conn.execute("UPDATE customers SET language = 'fr'")
+    await raw(stores.customers.db, "UPDATE customers SET language = 'fr' RETURNING 1")
     with pytest.raises(StoreError, match="corrupt customer row"):
         await store.get_customer("c-001")
 

@@ -1,19 +1,30 @@
-"""The persistent agent queue on a real SQLite file."""
+"""The agent queue contract on SQLite and PostgreSQL: order, atomic accept between workers,
+requeue, finish, stats, and recovery scoped to the worker that held the callers."""
 
 from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
 from ivr.agents.queue import AgentQueue, AlreadyTaken, QueueStatus, UnknownEntry
 from ivr.core.types import Language, Priority
-from ivr.store.agents import SqliteAgentStore
+from ivr.store.factory import Stores, StoreTarget, open_stores
+from ivr.store.protocols import AgentStore
 
 ZH, EN = Language.ZH, Language.EN
 N, H, U = Priority.NORMAL, Priority.HIGH, Priority.URGENT
+
+
+@pytest.fixture
+def agent_store(stores: Stores) -> AgentStore:
+    return stores.agents
+
+
+@pytest.fixture
+def queue(agent_store: AgentStore) -> AgentQueue:
+    return AgentQueue(agent_store)
 
 
 async def _sids(queue: AgentQueue, language: Language | None = None) -> list[str]:
@@ -63,16 +74,25 @@ async def test_accept_is_atomic_between_racing_agents(queue: AgentQueue) -> None
     assert await queue.position("CA1") is None
 
 
-async def test_racing_accept_across_two_store_connections(tmp_path: Path) -> None:
-    """Two processes' worth of connections on one file: still exactly one winner."""
-    async with await SqliteAgentStore.open(tmp_path / "q.db") as a, \
-            await SqliteAgentStore.open(tmp_path / "q.db") as b:
-        qa, qb = AgentQueue(a), AgentQueue(b)
-        for n in range(5):
-            entry = await qa.enqueue(f"CA{n}", "r", N, ZH, {})
-            results = await asyncio.gather(qa.accept(entry.id, 1), qb.accept(entry.id, 2),
-                                           return_exceptions=True)
-            assert sum(isinstance(r, AlreadyTaken) for r in results) == 1
+async def test_racing_accept_across_two_workers(stores: Stores, target: StoreTarget) -> None:
+    """Two workers' own connections (pools) on one database: exactly one winner each time."""
+    other = await open_stores(target)
+    try:
+        qa, qb = AgentQueue(stores.agents, worker="A"), AgentQueue(other.agents, worker="B")
+        entries = [await qa.enqueue(f"CA{n}", "r", N, ZH, {}) for n in range(20)]
+        results = await asyncio.gather(*(q.accept(e.id, agent)
+                                          for e in entries
+                                          for q, agent in ((qa, 1), (qb, 2))),
+                                        return_exceptions=True)
+        assert sum(isinstance(r, AlreadyTaken) for r in results) == 20
+        won = [r for r in results if not isinstance(r, BaseException)]
+        assert sorted(e.call_sid for e in won) == sorted(e.call_sid for e in entries)
+        for entry in entries:
+            stored = await qb.get(entry.id)
+            assert stored is not None and stored.status is QueueStatus.ACCEPTED
+            assert stored.agent_id == next(w.agent_id for w in won if w.id == entry.id)
+    finally:
+        await other.close()
 
 
 async def test_accept_unknown_and_finished_entries(queue: AgentQueue) -> None:
@@ -110,7 +130,7 @@ async def test_finish_records_status_and_wait(queue: AgentQueue) -> None:
         await queue.finish("CA1", "waiting")
 
 
-async def test_stats(agent_store: SqliteAgentStore) -> None:
+async def test_stats(agent_store: AgentStore) -> None:
     now = [datetime(2024, 5, 1, 10, 0, tzinfo=UTC)]
     queue = AgentQueue(agent_store, clock=lambda: now[0])
     for sid in ("CA1", "CA2", "CA3", "CA4"):
@@ -133,17 +153,20 @@ async def test_stats(agent_store: SqliteAgentStore) -> None:
     assert stats["mean_wait_s"] == 30.0
 
 
-async def test_restart_recovery_marks_open_entries_orphaned(tmp_path: Path) -> None:
-    path = tmp_path / "ivr.db"
-    async with await SqliteAgentStore.open(path) as store:
-        queue = AgentQueue(store)
+async def test_restart_recovery_marks_open_entries_orphaned(target: StoreTarget) -> None:
+    before = await open_stores(target)
+    try:
+        queue = AgentQueue(before.agents)
         await queue.enqueue("CA1", "r", N, ZH, {"x": 1})
         taken = await queue.enqueue("CA2", "r", U, ZH, {})
         await queue.enqueue("CA3", "r", N, ZH, {})
         await queue.accept(taken.id, 4)
         await queue.finish("CA3", "abandoned")
-    async with await SqliteAgentStore.open(path) as store:
-        queue = AgentQueue(store)
+    finally:
+        await before.close()
+    after = await open_stores(target)
+    try:
+        queue = AgentQueue(after.agents)
         sub = queue.subscribe()
         orphans = await queue.recover_after_restart()
         assert [(e.call_sid, e.status) for e in orphans] == [
@@ -153,3 +176,27 @@ async def test_restart_recovery_marks_open_entries_orphaned(tmp_path: Path) -> N
         assert [c.kind.value for c in sub.drain()] == ["orphaned", "orphaned"]
         assert await queue.recover_after_restart() == []
         assert (await queue.entries_for_call("CA3"))[0].status is QueueStatus.ABANDONED
+    finally:
+        await after.close()
+
+
+async def test_recovery_takes_only_the_dead_workers_callers(stores: Stores,
+                                                             target: StoreTarget) -> None:
+    other = await open_stores(target)
+    try:
+        on_a, on_b = AgentQueue(stores.agents, worker="A"), AgentQueue(other.agents, worker="B")
+        await on_a.enqueue("CA-a", "r", N, ZH, {})
+        await on_b.enqueue("CA-b1", "r", N, ZH, {})
+        await on_b.enqueue("CA-b2", "r", H, EN, {})
+        # A restarts: its own caller is gone, B's callers stay queued
+        assert [e.call_sid for e in await on_a.recover_after_restart()] == ["CA-a"]
+        assert sorted(await _sids(on_a)) == ["CA-b1", "CA-b2"]
+        await on_a.enqueue("CA-a2", "r", N, ZH, {})
+        # B dies; A and a third worker notice at once: each entry is taken over once
+        third = AgentQueue(stores.agents, worker="C")
+        got = await asyncio.gather(on_a.recover_worker("B"), third.recover_worker("B"))
+        assert sorted(e.call_sid for batch in got for e in batch) == ["CA-b1", "CA-b2"]
+        assert all(e.worker == "B" for batch in got for e in batch)
+        assert await _sids(on_a) == ["CA-a2"]
+    finally:
+        await other.close()

@@ -1,11 +1,10 @@
-"""Round trips, masking, errors and the REST view of the SQLite store (real files)."""
+"""The call store contract on SQLite and PostgreSQL: round trips, masking, errors, REST view."""
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 
@@ -19,19 +18,18 @@ from ivr.store import (
     Direction,
     EventKind,
     Role,
-    SqliteCallStore,
     TurnRecord,
     TurnSource,
     call_to_dict,
 )
+from ivr.store.factory import Stores, StoreTarget, open_stores
 
 T0 = datetime(2024, 5, 1, 9, 30, 0, 123456, tzinfo=UTC)
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[SqliteCallStore]:
-    async with await SqliteCallStore.open(tmp_path / "calls.db") as opened:
-        yield opened
+def store(stores: Stores) -> CallStore:
+    return stores.calls
 
 
 def full_call(sid: str = "CA1") -> CallRecord:
@@ -57,11 +55,11 @@ def full_call(sid: str = "CA1") -> CallRecord:
     )
 
 
-async def test_store_satisfies_interface(store: SqliteCallStore) -> None:
+async def test_store_satisfies_interface(store: CallStore) -> None:
     assert isinstance(store, CallStore)
 
 
-async def test_call_round_trip(store: SqliteCallStore) -> None:
+async def test_call_round_trip(store: CallStore) -> None:
     created = await store.create_call(full_call())
     loaded = await store.get_call("CA1")
     assert loaded == created
@@ -75,20 +73,20 @@ async def test_call_round_trip(store: SqliteCallStore) -> None:
     assert await store.get_call("nope") is None
 
 
-async def test_create_minimal_call_stamps_start_time(store: SqliteCallStore) -> None:
+async def test_create_minimal_call_stamps_start_time(store: CallStore) -> None:
     before = datetime.now(UTC)
     created = await store.create_call(CallRecord(call_sid="CA2"))
     assert created.started_at is not None and created.started_at >= before
     assert created.turns == 0 and created.details == {}
 
 
-async def test_non_utc_times_are_stored_as_utc(store: SqliteCallStore) -> None:
+async def test_non_utc_times_are_stored_as_utc(store: CallStore) -> None:
     shanghai = T0.astimezone(timezone(timedelta(hours=8)))
     stored = await store.create_call(CallRecord(call_sid="CA3", started_at=shanghai))
     assert stored.started_at == T0 and stored.started_at.utcoffset() == timedelta(0)
 
 
-async def test_update_call_sets_fields_and_merges_details(store: SqliteCallStore) -> None:
+async def test_update_call_sets_fields_and_merges_details(store: CallStore) -> None:
     await store.create_call(full_call())
     updated = await store.update_call(
         "CA1",
@@ -109,7 +107,7 @@ async def test_update_call_sets_fields_and_merges_details(store: SqliteCallStore
     }
 
 
-async def test_update_call_rejects_unknown_fields_and_bad_values(store: SqliteCallStore) -> None:
+async def test_update_call_rejects_unknown_fields_and_bad_values(store: CallStore) -> None:
     before = await store.create_call(full_call())
     with pytest.raises(StoreError, match="unknown call field") as info:
         await store.update_call("CA1", colour="red")
@@ -127,7 +125,7 @@ async def test_update_call_rejects_unknown_fields_and_bad_values(store: SqliteCa
     assert await store.get_call("CA1") == before  # nothing half-applied
 
 
-async def test_counters(store: SqliteCallStore) -> None:
+async def test_counters(store: CallStore) -> None:
     await store.create_call(CallRecord(call_sid="CA1"))
     assert await store.increment("CA1", Counter.NO_MATCH) == 1
     assert await store.increment("CA1", "no_match", by=2) == 3
@@ -142,7 +140,7 @@ async def test_counters(store: SqliteCallStore) -> None:
         await store.increment("missing", Counter.TURNS)
 
 
-async def test_turn_round_trip_masks_text_and_numbers_seq(store: SqliteCallStore) -> None:
+async def test_turn_round_trip_masks_text_and_numbers_seq(store: CallStore) -> None:
     await store.create_call(CallRecord(call_sid="CA1"))
     first = TurnRecord(
         call_sid="CA1",
@@ -184,7 +182,7 @@ async def test_turn_round_trip_masks_text_and_numbers_seq(store: SqliteCallStore
     assert await store.get_turns("missing") == []
 
 
-async def test_event_round_trip_masks_detail(store: SqliteCallStore) -> None:
+async def test_event_round_trip_masks_detail(store: CallStore) -> None:
     await store.create_call(CallRecord(call_sid="CA1"))
     await store.add_event(
         CallEvent("CA1", EventKind.STATUS_CALLBACK, at=T0, detail={"CallStatus": "ringing"})
@@ -213,7 +211,7 @@ async def test_event_round_trip_masks_detail(store: SqliteCallStore) -> None:
         await store.add_event(CallEvent("CA1", ""))
 
 
-async def test_list_calls_newest_first_with_paging_and_since(store: SqliteCallStore) -> None:
+async def test_list_calls_newest_first_with_paging_and_since(store: CallStore) -> None:
     for i in range(5):
         await store.create_call(CallRecord(call_sid=f"CA{i}", started_at=T0 + timedelta(hours=i)))
     assert [c.call_sid for c in await store.list_calls()] == ["CA4", "CA3", "CA2", "CA1", "CA0"]
@@ -224,7 +222,7 @@ async def test_list_calls_newest_first_with_paging_and_since(store: SqliteCallSt
         await store.list_calls(limit=0)
 
 
-async def test_call_to_dict_is_json_ready(store: SqliteCallStore) -> None:
+async def test_call_to_dict_is_json_ready(store: CallStore) -> None:
     await store.create_call(full_call())
     await store.add_turn(TurnRecord("CA1", Role.CALLER, "五分", started_at=T0, latency_ms=700))
     await store.add_event(CallEvent("CA1", EventKind.MARK, at=T0, detail={"name": "p1"}))
@@ -246,9 +244,10 @@ async def test_call_to_dict_is_json_ready(store: SqliteCallStore) -> None:
     assert data["events"][0]["kind"] == "mark" and data["events"][0]["at"].endswith("+00:00")
 
 
-async def test_closed_store_refuses_work(tmp_path: Path) -> None:
-    store = await SqliteCallStore.open(tmp_path / "c.db")
-    await store.close()
+async def test_closed_store_refuses_work(target: StoreTarget) -> None:
+    stores = await open_stores(target)
+    store = stores.calls
+    await stores.close()
     await store.close()  # idempotent
     with pytest.raises(StoreError, match="closed"):
         await store.create_call(CallRecord(call_sid="CA1"))
@@ -256,7 +255,7 @@ async def test_closed_store_refuses_work(tmp_path: Path) -> None:
         await store.get_call("CA1")
 
 
-async def test_plain_string_enum_values_are_coerced(store: SqliteCallStore) -> None:
+async def test_plain_string_enum_values_are_coerced(store: CallStore) -> None:
     await store.create_call(CallRecord(call_sid="CA1"))
     turn = TurnRecord("CA1", "caller", "yes", source="dtmf", expectation="yes_no")  # type: ignore[arg-type]
     await store.add_turn(turn)
@@ -268,3 +267,36 @@ async def test_plain_string_enum_values_are_coerced(store: SqliteCallStore) -> N
     assert call is not None and call.escalation_priority is Priority.URGENT
     with pytest.raises(StoreError, match="role"):
         await store.add_turn(TurnRecord("CA1", "robot", "x"))  # type: ignore[arg-type]
+
+
+async def test_live_calls_of_a_worker(store: CallStore) -> None:
+    await store.create_call(CallRecord(call_sid="CA1", worker="A", started_at=T0))
+    await store.create_call(CallRecord(call_sid="CA2", worker="B", started_at=T0))
+    await store.create_call(CallRecord(call_sid="CA3", worker="B",
+                                       started_at=T0 + timedelta(seconds=1)))
+    await store.update_call("CA2", ended_at=T0 + timedelta(minutes=1))
+    assert [c.call_sid for c in await store.live_calls("B")] == ["CA3"]
+    # the media landing on another worker moves the call there
+    await store.create_call(CallRecord(call_sid="CA1", worker="B"))
+    assert [c.call_sid for c in await store.live_calls("B")] == ["CA1", "CA3"]
+    assert await store.live_calls("A") == []
+
+
+async def test_two_workers_updating_one_call_lose_nothing(stores: Stores,
+                                                          target: StoreTarget) -> None:
+    other = await open_stores(target)
+    try:
+        await stores.calls.create_call(CallRecord(call_sid="CA1", started_at=T0))
+        await asyncio.gather(*(
+            s.update_call("CA1", details={f"k{n}": n}) for n in range(20)
+            for s in ((stores.calls, other.calls)[n % 2],)),
+            *(s.increment("CA1", Counter.TURNS) for s in (stores.calls, other.calls) * 5),
+            *(s.add_turn(TurnRecord("CA1", Role.BOT, f"t{n}"))
+              for n, s in enumerate((stores.calls, other.calls) * 5)))
+        call = await other.calls.get_call("CA1")
+        assert call is not None
+        assert call.details == {f"k{n}": n for n in range(20)}
+        assert call.turns == 10
+        assert [t.seq for t in await stores.calls.get_turns("CA1")] == list(range(1, 11))
+    finally:
+        await other.close()
