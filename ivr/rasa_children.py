@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import aiohttp
 
+import ivr.text
 from ivr.config import Config
 from ivr.core.errors import ConfigError
 from ivr.dialogue.bridge import RasaBridge
@@ -13,6 +16,18 @@ from ivr.supervisor import ChildSpec, HealthCheck
 
 RASA_ENV = {"RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2",
             "SQLALCHEMY_SILENCE_UBER_WARNING": "1", "PYTHONUNBUFFERED": "1"}
+
+
+def ivr_import_root() -> Path:
+    """The directory that holds the ``ivr`` package (the checkout, or site-packages)."""
+    return Path(ivr.text.__file__).resolve().parents[2]
+
+
+def rasa_env() -> dict[str, str]:
+    """Environment for every Rasa process (training, server, action server): the Rasa venv
+    lacks the IVR's dependencies but imports ``ivr.text`` (standard library only) from here."""
+    paths = [str(ivr_import_root()), *filter(None, os.environ.get("PYTHONPATH", "").split(":"))]
+    return {**RASA_ENV, "PYTHONPATH": ":".join(dict.fromkeys(paths))}
 
 
 def _http_ok(http: aiohttp.ClientSession, url: str) -> HealthCheck:
@@ -42,7 +57,7 @@ def rasa_children(config: Config, http: aiohttp.ClientSession) -> list[ChildSpec
         f"action_endpoint:\n  url: \"http://127.0.0.1:{rasa.actions_port}/webhook\"\n",
         encoding="utf-8",
     )
-    env = dict(RASA_ENV)
+    env = rasa_env()
     env["IVR_API_URL"] = f"http://127.0.0.1:{config.server.port}"
     env["IVR_INTERNAL_TOKEN"] = config.server.internal_token
     bridge = RasaBridge(http, rasa.url, rasa.timeout_s)

@@ -19,7 +19,7 @@ from ivr.config import Config
 from ivr.core.errors import ConfigError, ModelError
 from ivr.core.types import Language
 from ivr.dialogue.domain_texts import fixed_responses
-from ivr.rasa_children import RASA_ENV
+from ivr.rasa_children import ivr_import_root, rasa_env
 from ivr.tts.factory import build_tts
 
 log = logging.getLogger(__name__)
@@ -71,8 +71,12 @@ def ensure_models(config: Config) -> None:
 
 def train_rasa(config: Config, *, force: bool) -> None:
     project = config.rasa.project_dir
-    inputs = [project / "config.yml", project / "domain.yml", *(project / "data").rglob("*.yml")]
-    digest = tree_digest(inputs, root=project)
+    inputs = [project / "config.yml", project / "domain.yml", *(project / "data").rglob("*.yml"),
+              *(project / "components").rglob("*.py")]
+    # the in-pipeline normaliser runs this package's code at training time
+    text_pkg = ivr_import_root() / "ivr" / "text"
+    text_digest = tree_digest(text_pkg.rglob("*.py"), root=text_pkg)
+    digest = tree_digest(inputs, text_digest, root=project)
     stamp = Stamp(config, "rasa-train")
     if not force and stamp.fresh(digest) and config.rasa.model.exists():
         return
@@ -84,7 +88,7 @@ def train_rasa(config: Config, *, force: bool) -> None:
     out = config.rasa.model.parent
     out.mkdir(parents=True, exist_ok=True)
     name = config.rasa.model.name.removesuffix(".tar.gz")
-    env = dict(os.environ, **RASA_ENV)
+    env = dict(os.environ, **rasa_env())
     subprocess.run(
         [str(rasa), "train", "--fixed-model-name", name, "--out", str(out)],
         cwd=project, env=env, check=True,
