@@ -77,25 +77,33 @@ def _digit_of(token: str) -> str | None:
     return None
 
 
-def _run_at(tokens: list[str], i: int) -> tuple[str, int, int]:
-    """(digits, strong digits, end index) of the digit run starting at ``tokens[i]``."""
-    digits, strong, j = "", 0, i
+_TRAIL = ",.;:!?"
+
+
+def _run_at(tokens: list[str], i: int) -> tuple[str, int, int, str]:
+    """(digits, strong digits, end index, trailing punctuation) of the digit run starting at
+    ``tokens[i]``; commas between spoken digits ("one, two, three") belong to the run."""
+    digits, strong, j, tail = "", 0, i, ""
     while j < len(tokens):
-        low = tokens[j].lower()
-        if low in _REPEAT and j + 1 < len(tokens):
-            single = _digit_of(tokens[j + 1])
+        core = tokens[j].rstrip(_TRAIL)
+        low = core.lower()
+        if low in _REPEAT and core == tokens[j] and j + 1 < len(tokens):
+            nxt = tokens[j + 1].rstrip(_TRAIL)
+            single = _digit_of(nxt)
             if single is not None:
                 digits += single * _REPEAT[low]
                 strong += _REPEAT[low]
+                tail = tokens[j + 1][len(nxt):]
                 j += 2
                 continue
-        single = _digit_of(tokens[j])
+        single = _digit_of(core) if core else None
         if single is None:
             break
         digits += single
         strong += 0 if low in _WEAK else 1
+        tail = tokens[j][len(core):]
         j += 1
-    return digits, strong, j
+    return digits, strong, j, tail
 
 
 def _digit_runs(tokens: list[str]) -> list[str]:
@@ -103,9 +111,9 @@ def _digit_runs(tokens: list[str]) -> list[str]:
     out: list[str] = []
     i = 0
     while i < len(tokens):
-        digits, strong, j = _run_at(tokens, i)
+        digits, strong, j, tail = _run_at(tokens, i)
         if len(digits) >= 2 and strong >= 2:
-            out.append(digits)
+            out.append(digits + tail)
             i = j
         else:
             out.append(tokens[i])
@@ -116,9 +124,10 @@ def _digit_runs(tokens: list[str]) -> list[str]:
 def _x_suffix(tokens: list[str]) -> list[str]:
     out: list[str] = []
     for token in tokens:
-        if (token.lower() in _X_WORDS and out and out[-1].isascii() and out[-1].isdigit()
+        core = token.rstrip(_TRAIL)
+        if (core.lower() in _X_WORDS and out and out[-1].isascii() and out[-1].isdigit()
                 and len(out[-1]) >= _MIN_DIGITS_BEFORE_X):
-            out[-1] += "X"
+            out[-1] += "X" + token[len(core):]
         else:
             out.append(token)
     return out

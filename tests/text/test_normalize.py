@@ -94,3 +94,14 @@ def test_word_and_character_spacing_give_the_written_form() -> None:
     words = "我 的 账户 怎么 还 没 激活 啊"
     chars = " ".join(written)
     assert normalize(words) == normalize(chars) == normalize(written) == written
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("one, two, three, four", "1234"),
+    ("It's one two three four.", "It's 1234."),
+    ("one two three four, please", "1234, please"),
+    ("Three six nine X.", "369X."),
+    ("yes, one.", "yes, one."),
+])
+def test_written_punctuation_around_spoken_digits(raw: str, expected: str) -> None:
+    assert normalize(raw) == expected
