@@ -430,7 +430,10 @@ class CallSession:
             await self._store_turn(Role.CALLER, caller.text, TurnSource(caller.source),
                                    caller=caller)
         try:
-            reply = await self._dialogue.send(self.info.call_sid, message, self._metadata())
+            reply = await self._dialogue.send(self.info.call_sid, message, {
+                **self._metadata(),  # + the recognizer's mean word confidence (not for keypad)
+                **({"asr_confidence": caller.confidence} if caller and caller.confidence is not None
+                   and caller.source == "speech" else {})})
         except DialogueError as exc:
             await self._record_error(exc)
             await self._speak_system(SystemPrompt.TECHNICAL_ERROR)
