@@ -33,7 +33,7 @@ def test_there_are_fixtures_in_both_languages() -> None:
     assert len(IDS) >= 10
 
 
-@pytest.mark.timeout(1800)  # the first one also pays for starting the stack and all 40 calls
+@pytest.mark.timeout(1800)  # the first one also pays for starting the stack and all 44 calls
 @pytest.mark.parametrize("name", IDS)
 def test_fixture_call(name: str, outcomes: dict[str, DialogueOutcome], server: Server) -> None:
     outcome = outcomes[name]
