@@ -59,6 +59,20 @@ def load(path: Path) -> list[dict[str, Any]]:
     return items
 
 
+def load_rasa_nlu(path: Path) -> list[dict[str, Any]]:
+    """The older held-out file in Rasa's NLU format (language by script: Han -> zh)."""
+    items: list[dict[str, Any]] = []
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    for block in data.get("nlu") or []:
+        for line in str(block.get("examples") or "").splitlines():
+            text = line.strip().removeprefix("- ").strip()
+            if text:
+                lang = "zh" if _CJK.search(text) else "en"
+                items.append({"text": text, "lang": f"legacy-{lang}", "intent": block["intent"],
+                              "also": []})
+    return items
+
+
 def words_form(text: str, lang: str) -> str:
     if lang == "en":
         low = _PUNCT.sub(" ", text.lower())
@@ -114,7 +128,8 @@ def macro_f1(pairs: list[tuple[str, str]]) -> float:
 def evaluate(items: list[dict[str, Any]], parse: Parser) -> dict[str, Any]:
     groups: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
     for item in items:
-        for name in FORMS:
+        forms = ("written",) if item["lang"].startswith("legacy") else FORMS
+        for name in forms:
             text = form(item["text"], item["lang"], name)
             for path in PATHS:
                 sent = normalize(text) if path == "ivr" else text
@@ -170,13 +185,15 @@ def _wait(url: str, proc: subprocess.Popen[bytes], timeout: float) -> None:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--heldout", type=Path, default=HERE / "heldout.yml")
+    ap.add_argument("--legacy", type=Path, default=HERE / "nlu_test.yml",
+                    help="older held-out split in Rasa's format, evaluated as written")
     ap.add_argument("--model", type=Path, default=PROJECT / "models" / "ivr.tar.gz")
     ap.add_argument("--url", help="a running `rasa run --enable-api` (else one is started)")
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--startup-timeout", type=float, default=300)
     args = ap.parse_args(argv)
     jieba.setLogLevel(60)
-    items = load(args.heldout)
+    items = load(args.heldout) + (load_rasa_nlu(args.legacy) if args.legacy.exists() else [])
     proc = None
     url = args.url
     if url is None:
