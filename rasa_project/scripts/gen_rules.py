@@ -137,10 +137,19 @@ def main() -> None:
                        steps_for("call_start", ["utter_opening", "action_ask_identity"],
                                  "identity")))
     for intent, (actions, afters) in GLOBAL.items():
+        name = f"any time: {intent} -> {' + '.join(actions)}"
+        if len(afters) == 1:
+            blocks.append(rule(name, steps_for(intent, actions, afters[0])))
+            continue
+        # An action that may set `awaiting` or leave it: Rasa's incomplete-rule check wants the
+        # slot in every rule's state, so "unchanged" is one rule per pending question.
         for after in afters:
-            suffix = f" -> {after}" if after and len(afters) > 1 else ""
-            blocks.append(rule(f"any time: {intent} -> {' + '.join(actions)}{suffix}",
-                               steps_for(intent, actions, after)))
+            if after is not None:
+                blocks.append(rule(f"{name} -> {after}", steps_for(intent, actions, after)))
+                continue
+            for question in [*QUESTIONS, CONFIRM]:
+                blocks.append(rule(f"{question}: {name}", steps_for(intent, actions, None),
+                                   question))
     for question, answers in TABLE.items():
         handled: set[str] = set()
         for intents, action, afters in answers:
