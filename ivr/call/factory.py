@@ -1,63 +1,79 @@
-"""Builds one ``CallSession`` per media stream from the shared, long-lived parts."""
+"""Builds one call's driver from the shared, long-lived parts and the call's media channel."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ivr.asr.base import AsrEngine
+from ivr.audio.echo import (
+    BargeInGateFactory,
+    EchoCancellerFactory,
+    OpenGate,
+    PassThroughCanceller,
+)
 from ivr.audio.endpoint import EndpointConfig
+from ivr.audio.reference import PlayedAudio
 from ivr.audio.vad import WebRtcVad
 from ivr.call.asr_stream import CallerAsr
-from ivr.call.listener import Listener, ListenerEvent
+from ivr.call.controller import CallController
+from ivr.call.driver import CallDriver
+from ivr.call.listener import CallerStream, Listener
+from ivr.call.model import CallContext
+from ivr.call.parts import CallMedia, CallParts, Dialogue
 from ivr.call.playback import Playback
-from ivr.call.prompts import PromptBook
-from ivr.call.session import CallInfo, CallSession, Dialogue, HandoffHandler, SessionPolicy, Speech
-from ivr.call.sink import CodecSink
-from ivr.core.audio import TELEPHONY_RATE
+from ivr.call.policy import CallPolicy
+from ivr.call.recorder import CallRecorder
+from ivr.call.speaker import Speaker, Speech
 from ivr.core.types import Expectation
-from ivr.metrics import Metrics
-from ivr.store.base import Store
-from ivr.telephony.base import MediaCodec
+from ivr.telephony.provider import MediaChannel, MediaStart
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 
 @dataclass(frozen=True)
-class SessionFactory:
+class DriverFactory:
+    parts: CallParts
     engine: AsrEngine
     executor: Executor
     dialogue: Dialogue
     speech: Speech
-    store: Store
-    prompts: PromptBook
-    handoff: HandoffHandler
-    policy: SessionPolicy
+    policy: CallPolicy
     endpoint: EndpointConfig
     vad_aggressiveness: int
-    metrics: Metrics
+    canceller: EchoCancellerFactory = PassThroughCanceller
+    gate: BargeInGateFactory = OpenGate
+    lead_ms: int = 60
 
-    def __call__(self, info: CallInfo, codec: MediaCodec,
-                 send: Callable[[str], Awaitable[None]],
-                 close: Callable[[], Awaitable[None]]) -> CallSession:
-        holder: list[CallSession] = []
+    def __call__(self, call: CallContext, channel: MediaChannel, start: MediaStart, *,
+                 dialogue: Dialogue | None = None, speech: Speech | None = None) -> CallDriver:
+        """``dialogue``/``speech`` override the shared ones (a greeting prepared early)."""
+        clock = self.parts.clock
+        played = PlayedAudio(start.rate)
+        holder: list[CallMedia] = []
 
-        def open_stream() -> CallerAsr:
-            expect = holder[0].expect if holder else None
-            return CallerAsr(self.engine, self.executor, info.language,
-                             expect or Expectation.OPEN, self.metrics)
+        def emit(event: object) -> None:
+            holder[0].emit(event)  # type: ignore[arg-type]
 
-        def listener(emit: Callable[[ListenerEvent], None]) -> Listener:
-            vad = WebRtcVad(TELEPHONY_RATE, self.vad_aggressiveness)
-            return Listener(vad, self.endpoint, open_stream, emit)
+        def open_stream(expect: Expectation | None,
+                        on_partial: Callable[[str], None]) -> CallerStream:
+            return CallerAsr(self.engine, self.executor, call.language,
+                             expect or Expectation.OPEN, self.parts.metrics, on_partial)
 
-        playback = Playback(
-            CodecSink(codec, info.stream_sid, send),
-            on_first_frame=lambda turn, at: holder[0].first_frame_sent(turn, at),
+        listener = Listener(start.rate, WebRtcVad(start.rate, self.vad_aggressiveness),
+                            self.endpoint, open_stream, emit, clock.now,
+                            canceller=self.canceller(start.rate), gate=self.gate(start.rate),
+                            played=played)
+        playback = Playback(channel.send_audio, rate=start.rate, frame_ms=start.frame_ms,
+                            clock=clock, played=played, report=emit, lead_ms=self.lead_ms)
+        media = CallMedia(
+            channel=channel, listener=listener, playback=playback,
+            speaker=Speaker(speech or self.speech, call.language, start.rate, playback, clock),
+            dialogue=dialogue or self.dialogue,
+            recorder=CallRecorder(self.parts.store, call.call_id),
         )
-        session = CallSession(
-            info, listener_factory=listener, playback=playback, dialogue=self.dialogue,
-            speech=self.speech, store=self.store, prompts=self.prompts, handoff=self.handoff,
-            policy=self.policy, close_media=close, metrics=self.metrics,
-        )
-        holder.append(session)
-        return session
+        holder.append(media)
+        return CallDriver(call, CallController(self.policy, self.parts.prompts), self.parts,
+                          media)

@@ -25,6 +25,9 @@ class SystemPrompt(StrEnum):
     TRANSFER_CONNECTING = "transfer_connecting"
     TRANSFER_FAILED = "transfer_failed"
     QUEUE_TIMEOUT = "queue_timeout"
+    NO_INPUT_HANDOFF = "no_input_handoff"
+    MAX_DURATION_GOODBYE = "max_duration_goodbye"
+    OPENING = "opening"
 
 
 @dataclass(frozen=True)

@@ -20,37 +20,20 @@ from pathlib import Path
 from typing import Any
 
 from ivr.campaigns import admin
-from ivr.campaigns.context import CampaignContext, DialerSettings
+from ivr.campaigns.context import CampaignContext, DialerSettings, NoDialing
 from ivr.campaigns.model import CampaignState, Purpose
 from ivr.campaigns.policy import PolicyError
 from ivr.campaigns.progress import Bar
 from ivr.campaigns.report import collect, write_report
 from ivr.campaigns.rules import RuleError, parse_rule_text
 from ivr.campaigns.settings import CampaignsConfig
-from ivr.core.errors import IvrError, ProviderApiError
+from ivr.core.errors import IvrError
 from ivr.store.campaigns import SqliteCampaignStore
 from ivr.store.customers import SqliteCustomerStore
 from ivr.store.sqlite import SqliteCallStore
 
 STATUS_ORDER = ("queued", "dialing", "in_progress", "retrying", "completed", "fallback",
                 "failed", "skipped", "unknown", "total")
-
-
-class _NoDialing:
-    """The CLI never dials or texts; the server's dialer does."""
-
-    async def transfer(self, call_sid: str, target: object) -> None:
-        raise ProviderApiError("the CLI does not control calls")
-
-    async def hangup(self, call_sid: str) -> None:
-        raise ProviderApiError("the CLI does not control calls")
-
-    async def place_call(self, to: str, from_: str, answer_url: str, status_callback_url: str,
-                         machine_detection: bool = False) -> str:
-        raise ProviderApiError("the CLI does not dial; `ivr serve` does")
-
-    async def send_sms(self, to: str, from_: str, body: str) -> str:
-        raise ProviderApiError("the CLI does not send messages; `ivr serve` does")
 
 
 def _settings(args: argparse.Namespace) -> tuple[Path, CampaignsConfig]:
@@ -76,9 +59,8 @@ async def _context(args: argparse.Namespace) -> AsyncIterator[CampaignContext]:
                 await SqliteCustomerStore.open(path) as customers,
                 await SqliteCallStore.open(path) as calls):
         yield CampaignContext(store=store, customers=customers, calls=calls,
-                              control=_NoDialing(),
-                              settings=DialerSettings(public_url="http://localhost",
-                                                      caller_id=""),
+                              control=NoDialing(),
+                              settings=DialerSettings(caller_id=""),
                               defaults=settings.default_policy())
 
 

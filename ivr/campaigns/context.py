@@ -8,16 +8,22 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Protocol
 
 from ivr.campaigns.mailer import Mailer
 from ivr.campaigns.pacing import Sleep
 from ivr.campaigns.policy import Policy
+from ivr.core.errors import ProviderApiError
 from ivr.store.base import CallStore
 from ivr.store.campaigns import SqliteCampaignStore
 from ivr.store.customers import CustomerStore
-from ivr.telephony.base import CallControl
+from ivr.telephony.provider import CallControl, Messaging
 
 Clock = Callable[[], datetime]
+
+
+class CampaignControl(CallControl, Messaging, Protocol):
+    """Dialling, hanging up voicemail, and survey texts, through the selected provider."""
 
 
 def utc_now() -> datetime:
@@ -30,7 +36,6 @@ def new_attempt_id() -> str:
 
 @dataclass(frozen=True)
 class DialerSettings:
-    public_url: str  # where the provider reaches this server (webhooks)
     caller_id: str  # From number for calls and SMS
     poll_s: float = 1.0
     stale_after_s: float = 7200.0
@@ -41,7 +46,7 @@ class DialerSettings:
 class CampaignContext:
     store: SqliteCampaignStore
     customers: CustomerStore
-    control: CallControl
+    control: CampaignControl
     settings: DialerSettings
     calls: CallStore | None = None
     mailer: Mailer | None = None
@@ -53,3 +58,19 @@ class CampaignContext:
 
     def now(self) -> datetime:
         return self.clock().astimezone(UTC)
+
+
+class NoDialing:
+    """No provider can dial (the CLI, or a server without provider credentials)."""
+
+    async def transfer(self, call_sid: str, target: object) -> None:
+        raise ProviderApiError("no provider can control calls")
+
+    async def hangup(self, call_sid: str) -> None:
+        raise ProviderApiError("no provider can control calls")
+
+    async def originate(self, call: object) -> str:
+        raise ProviderApiError("no provider can dial")
+
+    async def send_sms(self, to: str, from_: str, body: str) -> str:
+        raise ProviderApiError("no provider can send messages")

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import datetime, timedelta
-from urllib.parse import urlencode
 
 from ivr.campaigns import eligibility, outcomes
 from ivr.campaigns.context import CampaignContext
@@ -30,20 +29,18 @@ from ivr.campaigns.windows import next_call_time
 from ivr.core.errors import ProviderApiError
 from ivr.customers.model import Customer
 from ivr.telephony.base import ProviderHttpError
+from ivr.telephony.provider import OutboundCall
 
 log = logging.getLogger(__name__)
 MAX_ERROR = 300
 
 
-def answer_url(base: str, campaign: Campaign, customer_id: str, attempt_id: str) -> str:
-    query = {"customer_id": customer_id, "campaign_id": campaign.id, "attempt_id": attempt_id}
+def dial_params(campaign: Campaign, customer_id: str, attempt_id: str) -> dict[str, str]:
+    """What the call carries back to the IVR when it is answered and in status reports."""
+    params = {"customer_id": customer_id, "campaign_id": campaign.id, "attempt_id": attempt_id}
     if campaign.policy.reward:
-        query["campaign_reward"] = campaign.policy.reward
-    return f"{base.rstrip('/')}/twilio/voice?{urlencode(query)}"
-
-
-def status_url(base: str, attempt_id: str) -> str:
-    return f"{base.rstrip('/')}/twilio/status?{urlencode({'attempt_id': attempt_id})}"
+        params["campaign_reward"] = campaign.policy.reward
+    return params
 
 
 class Dialer:
@@ -129,13 +126,11 @@ class Dialer:
 
     async def _place(self, campaign: Campaign, customer: Customer, attempt_id: str) -> None:
         ctx = self.ctx
-        base = ctx.settings.public_url
         try:
-            sid = await ctx.control.place_call(
+            sid = await ctx.control.originate(OutboundCall(
                 customer.phone, ctx.settings.caller_id,
-                answer_url(base, campaign, customer.customer_id, attempt_id),
-                status_url(base, attempt_id),
-                machine_detection=campaign.policy.machine_detection)
+                dial_params(campaign, customer.customer_id, attempt_id),
+                machine_detection=campaign.policy.machine_detection))
         except ProviderApiError as err:
             await self._refused(attempt_id, err)
             return

@@ -10,7 +10,7 @@ from ivr.campaigns.mailer import Mailer
 from ivr.campaigns.policy import Policy
 from ivr.core.types import Language
 from ivr.customers.model import Channel, Customer
-from ivr.telephony.base import CallControl
+from ivr.telephony.provider import Messaging
 
 SMS_TEXT = {
     Language.ZH: "【钱包】{title}您好，我们致电回访未能联系上您。请花一分钟完成回访问卷：{link}",
@@ -57,7 +57,7 @@ def _title(customer: Customer, lang: Language) -> str:
     return customer.title if lang is Language.ZH else f" {customer.title}"
 
 
-async def send_survey(customer: Customer, policy: Policy, control: CallControl,
+async def send_survey(customer: Customer, policy: Policy, control: Messaging,
                       mailer: Mailer | None, caller_id: str, token: str) -> FallbackResult:
     """Send the link; raises ``ProviderApiError`` / ``MailError`` when the channel fails."""
     channel = channel_for(customer, mailer is not None)

@@ -21,8 +21,9 @@ from ivr.campaigns.model import (
     Campaign,
     TargetState,
 )
-from ivr.campaigns.retry import MACHINE, PROGRESS_RANK, STATUS_STATES, next_attempt_at
+from ivr.campaigns.retry import PROGRESS_RANK, STATUS_STATES, next_attempt_at
 from ivr.core.errors import ProviderApiError
+from ivr.telephony.provider import AnsweredBy, CallProgress
 
 log = logging.getLogger(__name__)
 
@@ -46,14 +47,14 @@ async def _find(ctx: CampaignContext, call_sid: str, attempt_id: str | None) -> 
     return attempt
 
 
-async def on_call_status(ctx: CampaignContext, call_sid: str, status: str,
-                         answered_by: str | None, attempt_id: str | None) -> None:
+async def on_call_status(ctx: CampaignContext, call_sid: str, progress: CallProgress | None,
+                         answered_by: AnsweredBy | None, attempt_id: str | None) -> None:
     attempt = await _find(ctx, call_sid, attempt_id)
     if attempt is None:
         return
-    if answered_by:
+    if answered_by is not None:
         attempt = await _answered_by(ctx, attempt, answered_by)
-    state = STATUS_STATES.get(status)
+    state = STATUS_STATES.get(progress) if progress is not None else None
     if state is None or attempt.state not in _OPEN_ATTEMPTS:
         return
     if state in PROGRESS_RANK:
@@ -64,11 +65,12 @@ async def on_call_status(ctx: CampaignContext, call_sid: str, status: str,
         await unreached(ctx, attempt, state)
 
 
-async def _answered_by(ctx: CampaignContext, attempt: Attempt, answered_by: str) -> Attempt:
-    if answered_by not in MACHINE or attempt.state not in _OPEN_ATTEMPTS:
-        updated = await ctx.store.update_attempt(attempt.id, answered_by=answered_by[:32])
+async def _answered_by(ctx: CampaignContext, attempt: Attempt,
+                       answered_by: AnsweredBy) -> Attempt:
+    if answered_by is not AnsweredBy.MACHINE or attempt.state not in _OPEN_ATTEMPTS:
+        updated = await ctx.store.update_attempt(attempt.id, answered_by=answered_by.value)
         return updated or attempt
-    won = await unreached(ctx, attempt, AttemptState.VOICEMAIL, answered_by=answered_by[:32],
+    won = await unreached(ctx, attempt, AttemptState.VOICEMAIL, answered_by=answered_by.value,
                           voicemail_action=VOICEMAIL_ACTION)
     if won is not None and attempt.call_sid:
         try:

@@ -1,4 +1,4 @@
-"""Provider call statuses → attempt states, and when to try again (pure)."""
+"""Call progress → attempt states, and when to try again (pure)."""
 
 from __future__ import annotations
 
@@ -6,23 +6,18 @@ from datetime import datetime, timedelta
 
 from ivr.campaigns.model import AttemptState
 from ivr.campaigns.policy import Policy
+from ivr.telephony.provider import CallProgress
 
-# Twilio CallStatus values.
-STATUS_STATES: dict[str, AttemptState] = {
-    "queued": AttemptState.INITIATED,
-    "initiated": AttemptState.INITIATED,
-    "ringing": AttemptState.RINGING,
-    "in-progress": AttemptState.IN_PROGRESS,
-    "answered": AttemptState.IN_PROGRESS,
-    "completed": AttemptState.COMPLETED,
-    "busy": AttemptState.BUSY,
-    "no-answer": AttemptState.NO_ANSWER,
-    "failed": AttemptState.FAILED,
-    "canceled": AttemptState.CANCELED,
+STATUS_STATES: dict[CallProgress, AttemptState] = {
+    CallProgress.QUEUED: AttemptState.INITIATED,
+    CallProgress.RINGING: AttemptState.RINGING,
+    CallProgress.ANSWERED: AttemptState.IN_PROGRESS,
+    CallProgress.COMPLETED: AttemptState.COMPLETED,
+    CallProgress.BUSY: AttemptState.BUSY,
+    CallProgress.NO_ANSWER: AttemptState.NO_ANSWER,
+    CallProgress.FAILED: AttemptState.FAILED,
+    CallProgress.CANCELED: AttemptState.CANCELED,
 }
-# AnsweredBy values that mean an answering machine (or a fax): the attempt is voicemail.
-MACHINE = frozenset({"machine_start", "machine_end_beep", "machine_end_silence",
-                     "machine_end_other", "fax"})
 PROGRESS_RANK = {AttemptState.DIALING: 0, AttemptState.INITIATED: 1, AttemptState.RINGING: 2,
                  AttemptState.IN_PROGRESS: 3}
 

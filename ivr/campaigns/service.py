@@ -2,7 +2,7 @@
 
 * ``await service.start()`` reconciles interrupted dials and starts the dialer loop;
   ``await service.close()`` stops it (calls in progress are left to the provider).
-* ``on_call_status`` is called by the Twilio status webhook, ``on_call_finished`` when a call
+* ``on_call_status`` is called for provider status reports, ``on_call_finished`` when a call
   session ends.
 * ``tick()`` is one pass of the loop (tests call it with a fake clock instead of sleeping).
 """
@@ -18,6 +18,7 @@ from ivr.campaigns import admin, outcomes
 from ivr.campaigns.context import CampaignContext
 from ivr.campaigns.dialer import Dialer
 from ivr.campaigns.model import OPEN_STATES, Campaign, CampaignState
+from ivr.telephony.provider import AnsweredBy, CallProgress
 
 log = logging.getLogger(__name__)
 
@@ -97,11 +98,10 @@ class CampaignService:
 
     # -- provider and call events ----------------------------------------------------------
 
-    async def on_call_status(self, call_sid: str, status: str, answered_by: str | None,
-                             attempt_id: str | None) -> None:
-        """A Twilio status (or async AMD) callback: ``status`` is ``CallStatus`` (may be
-        empty on an AMD callback), ``answered_by`` is ``AnsweredBy``."""
-        await outcomes.on_call_status(self.ctx, call_sid, status, answered_by, attempt_id)
+    async def on_call_status(self, call_sid: str, progress: CallProgress | None,
+                             answered_by: AnsweredBy | None, attempt_id: str | None) -> None:
+        """A provider status report (or answering-machine result; ``progress`` None)."""
+        await outcomes.on_call_status(self.ctx, call_sid, progress, answered_by, attempt_id)
 
     async def on_call_finished(self, call_sid: str, outcome: str) -> None:
         """A call session ended with ``outcome`` (``CallOutcome`` value)."""

@@ -17,7 +17,7 @@ class CampaignsConfig:
     # Run the dialer inside ``ivr serve`` (it only dials campaigns that are started).
     enabled: bool = True
     poll_s: float = 1.0
-    # Caller ID for outbound calls and SMS; empty: twilio.caller_id.
+    # Caller ID for outbound calls and SMS; empty: the dialling provider's own caller id.
     caller_id: str = ""
     windows: str = "12:00-13:30,18:30-21:00"
     weekend_windows: str = "10:00-12:00,14:00-20:00"

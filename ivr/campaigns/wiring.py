@@ -8,15 +8,13 @@
     ...
     await close_campaign_service(campaigns)
 
-Without Twilio credentials (or with ``campaigns.enabled = false``) the service still answers
-the API and the CLI, but nothing dials.
+Without a provider that can dial (or with ``campaigns.enabled = false``) the service still
+answers the API and the CLI, but nothing dials.
 """
 
 from __future__ import annotations
 
-import aiohttp
-
-from ivr.campaigns.context import CampaignContext, DialerSettings
+from ivr.campaigns.context import CampaignContext, CampaignControl, DialerSettings, NoDialing
 from ivr.campaigns.mailer import SmtpMailer
 from ivr.campaigns.service import CampaignService
 from ivr.campaigns.settings import CampaignsConfig
@@ -24,7 +22,6 @@ from ivr.config import Config
 from ivr.store.base import CallStore
 from ivr.store.campaigns import SqliteCampaignStore
 from ivr.store.customers import CustomerStore
-from ivr.telephony.twilio_rest import TwilioCredentials, TwilioRestClient
 
 
 def campaigns_config(config: Config) -> CampaignsConfig:
@@ -33,9 +30,8 @@ def campaigns_config(config: Config) -> CampaignsConfig:
     return section if isinstance(section, CampaignsConfig) else CampaignsConfig()
 
 
-def dialer_enabled(config: Config) -> bool:
-    return campaigns_config(config).enabled and bool(config.twilio.account_sid
-                                                     and config.twilio.auth_token)
+def dialer_enabled(config: Config, control: CampaignControl | None) -> bool:
+    return campaigns_config(config).enabled and control is not None
 
 
 def mailer_for(settings: CampaignsConfig) -> SmtpMailer | None:
@@ -47,19 +43,16 @@ def mailer_for(settings: CampaignsConfig) -> SmtpMailer | None:
 
 
 async def open_campaign_service(config: Config, calls: CallStore, customers: CustomerStore,
-                                http: aiohttp.ClientSession) -> CampaignService:
-    """The service over the call store's SQLite file, dialling through Twilio's REST API."""
+                                control: CampaignControl | None,
+                                caller_id: str) -> CampaignService:
+    """The service over the call store's SQLite file, dialling through ``control`` (the
+    outbound provider's adapter) from ``caller_id``."""
     settings = campaigns_config(config)
     store = await SqliteCampaignStore.open(config.store.sqlite_path)
-    control = TwilioRestClient(
-        http, TwilioCredentials.from_auth_token(config.twilio.account_sid,
-                                                config.twilio.auth_token),
-        base_url=config.twilio.api_base_url)
     ctx = CampaignContext(
-        store=store, customers=customers, control=control, calls=calls,
+        store=store, customers=customers, control=control or NoDialing(), calls=calls,
         mailer=mailer_for(settings), defaults=settings.default_policy(),
-        settings=DialerSettings(public_url=config.server.public_url,
-                                caller_id=settings.caller_id or config.twilio.caller_id,
+        settings=DialerSettings(caller_id=settings.caller_id or caller_id,
                                 poll_s=settings.poll_s, stale_after_s=settings.stale_after_s))
     return CampaignService(ctx)
 

@@ -34,10 +34,17 @@ class BotTurn:
     hangup: Hangup | None = None
     events: tuple[dict[str, Any], ...] = ()
     raw: tuple[dict[str, Any], ...] = field(default=(), repr=False)
+    # The expected answer may be long (feedback, describing a problem): allow longer pauses.
+    long_answer: bool = False
 
     @property
     def text(self) -> str:
         return " ".join(u.text for u in self.utterances)
+
+    @property
+    def identity_verified(self) -> bool:
+        """The dialogue reports the caller's identity as verified in this turn."""
+        return any(e.get("identity_verified") is True for e in self.events)
 
 
 def _bad(detail: str) -> DialogueError:
@@ -53,6 +60,7 @@ def parse_bot_messages(payload: Any) -> BotTurn:
     expect: Expectation | None = None
     handoff: Handoff | None = None
     hangup: Hangup | None = None
+    long_answer = False
     for message in payload:
         if not isinstance(message, dict):
             raise _bad("message is not an object")
@@ -71,13 +79,15 @@ def parse_bot_messages(payload: Any) -> BotTurn:
                 expect = Expectation(custom["expect"])
             except ValueError as exc:
                 raise _bad(f"unknown expectation {custom['expect']!r}") from exc
+            long_answer = custom.get("long_answer") is True
         if "handoff" in custom:
             handoff = _handoff(custom["handoff"])
         if "hangup" in custom:
             hangup = _hangup(custom["hangup"])
         if isinstance(custom.get("event"), dict):
             events.append(custom["event"])
-    return BotTurn(tuple(utterances), expect, handoff, hangup, tuple(events), tuple(payload))
+    return BotTurn(tuple(utterances), expect, handoff, hangup, tuple(events), tuple(payload),
+                   long_answer)
 
 
 def _handoff(value: Any) -> Handoff:

@@ -90,7 +90,11 @@ def check(script: CallScript, result: SimResult) -> list[str]:
     for phrase in expect.get("bot_never_says") or []:
         if phrase in bot_text:
             problems.append(f"bot said {phrase!r}, which it must not")
+    script_turns = script.turns
     for timing in result.turns:
+        more = script_turns[timing.index] if timing.index < len(script_turns) else None
+        if more is not None and more.pause_ms is not None:
+            continue  # the answer goes on after a pause: no reply expected in between
         if timing.kind in ("speech", "dtmf") and timing.latency_ms is None:
             problems.append(f"no bot reply heard after caller turn {timing.index}")
     return problems

@@ -16,7 +16,7 @@ import aiohttp
 
 from ivr.sim.phone import LiveCall, PhoneSimulator, SimOptions, SimResult
 from ivr.sim.script import CallScript
-from ivr.telephony.twilio_signature import SIGNATURE_HEADER, sign
+from ivr.telephony.twilio.signature import SIGNATURE_HEADER, sign
 
 
 class OutboundPhone(PhoneSimulator):

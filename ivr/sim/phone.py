@@ -30,7 +30,7 @@ import aiohttp
 from ivr.audio.mulaw import pcm16_to_ulaw, ulaw_to_pcm16
 from ivr.sim.script import CallerTurn, CallScript
 from ivr.sim.wavio import read_wav_8k, voiced_span_ms
-from ivr.telephony.twilio_signature import SIGNATURE_HEADER, sign
+from ivr.telephony.twilio.signature import SIGNATURE_HEADER, sign
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,8 @@ class SimResult:
     call_sid: str
     refused: bool = False
     twiml: str = ""
-    greeting_ms: float | None = None
+    greeting_ms: float | None = None  # stream start -> first bot audio
+    answer_ms: float | None = None  # voice webhook sent (the call answered) -> first bot audio
     turns: list[TurnTiming] = field(default_factory=list)
     frames_sent: int = 0
     frames_late: int = 0
@@ -117,6 +118,7 @@ class _Line:
         self.rec_bot = bytearray()
         self.closed = asyncio.Event()
         self.started = 0.0
+        self.answered = 0.0
 
     def scripted_frame(self) -> tuple[bytes, bool]:
         """The default caller source: queued script audio, silence between utterances."""
@@ -186,6 +188,8 @@ class PhoneSimulator:
         sid = call_sid or new_sid("CA")
         result = SimResult(call_sid=sid)
         started = time.monotonic()
+        line = _Line(source, sink)
+        line.answered = started
         async with aiohttp.ClientSession() as http:
             twiml = await self._webhook(http, sid, script)
             result.twiml = twiml
@@ -194,8 +198,7 @@ class PhoneSimulator:
                 result.refused = True
                 result.ended_by = "refused"
             else:
-                await self._stream(http, sid, stream_url, params, script, result, drive,
-                                   _Line(source, sink))
+                await self._stream(http, sid, stream_url, params, script, result, drive, line)
             result.duration_s = time.monotonic() - started
             if record:
                 result.record = await self._fetch_record(http, sid)
@@ -317,6 +320,7 @@ class PhoneSimulator:
                     now = time.monotonic()
                     if result.greeting_ms is None:
                         result.greeting_ms = (now - line.started) * 1000
+                        result.answer_ms = (now - line.answered) * 1000
                     if line.awaiting is not None and line.reference is not None:
                         line.awaiting.latency_ms = (now - line.reference) * 1000
                         line.awaiting = None
@@ -367,6 +371,8 @@ class PhoneSimulator:
             if turn.barge_in_ms is not None:
                 if not await self._bot_spoke(line, turn.barge_in_ms):
                     result.errors.append(f"turn {index + 1}: bot never spoke for barge-in")
+            elif turn.pause_ms is not None:
+                await asyncio.sleep(turn.pause_ms / 1000)  # mid-answer: the bot stays quiet
             elif (index > 0 or not script.outbound) and not await self._bot_done(line):
                 result.errors.append(f"turn {index + 1}: bot did not finish speaking")
             if before_turn is not None:

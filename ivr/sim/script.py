@@ -20,6 +20,9 @@ class CallerTurn:
     wav: Path | None = None
     digits: str = ""
     barge_in_ms: int | None = None
+    # Go on this long after the previous turn instead of waiting for the bot (a caller who
+    # pauses in the middle of an answer: "一 二 … 三 四").
+    pause_ms: int | None = None
     silence_ms: int = 0
     hangup: bool = False
     # Wire messages sent verbatim before the turn's audio (malformed-input tests).
@@ -43,7 +46,7 @@ class CallScript:
 def _turn(raw: Any, base: Path, where: str) -> CallerTurn:
     if not isinstance(raw, dict):
         raise ConfigError(f"{where}: a turn must be a mapping")
-    known = {"say", "wav", "digits", "barge_in_ms", "silence_ms", "hangup", "raw"}
+    known = {"say", "wav", "digits", "barge_in_ms", "pause_ms", "silence_ms", "hangup", "raw"}
     unknown = set(raw) - known
     if unknown:
         raise ConfigError(f"{where}: unknown keys {sorted(unknown)}")
@@ -53,6 +56,7 @@ def _turn(raw: Any, base: Path, where: str) -> CallerTurn:
         wav=wav,
         digits=str(raw.get("digits", "")),
         barge_in_ms=int(raw["barge_in_ms"]) if raw.get("barge_in_ms") is not None else None,
+        pause_ms=int(raw["pause_ms"]) if raw.get("pause_ms") is not None else None,
         silence_ms=int(raw.get("silence_ms", 0)),
         hangup=bool(raw.get("hangup", False)),
         raw=tuple(str(m) for m in raw.get("raw") or ()),

@@ -1,6 +1,6 @@
-"""The provider adapter interface: media-socket codec, call control, transfer targets.
+"""Provider-neutral values shared by every adapter: transfer targets and REST errors.
 
-Everything outside ``ivr.telephony`` talks to a telephony provider only through these types.
+The adapter interface itself (media channel, call control, webhooks) is ``ivr.telephony.provider``.
 """
 
 from __future__ import annotations
@@ -8,10 +8,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Protocol
 
 from ivr.core.errors import ProviderApiError
-from ivr.core.events import InboundEvent
 from ivr.core.pii import mask_phone
 
 _E164 = re.compile(r"^\+[1-9][0-9]{1,14}$")
@@ -64,49 +62,3 @@ class ProviderHttpError(ProviderApiError):
         self.http_status = http_status
         self.provider_code = provider_code
         self.more_info = more_info
-
-
-class MediaCodec(Protocol):
-    """Pure encode/decode of one provider's media-socket text messages (no I/O, no state)."""
-
-    def decode(self, raw: str) -> InboundEvent:
-        """Parse one text frame; raises ``WireError`` (WIRE_MALFORMED / WIRE_UNKNOWN_EVENT)."""
-        ...
-
-    def media(self, stream_sid: str, ulaw: bytes) -> str:
-        """A frame that plays raw G.711 μ-law 8 kHz mono bytes (no container headers)."""
-        ...
-
-    def mark(self, stream_sid: str, name: str) -> str:
-        """A frame asking the provider to echo ``name`` once earlier audio has played."""
-        ...
-
-    def clear(self, stream_sid: str) -> str:
-        """A frame that drops all audio the provider has buffered but not yet played."""
-        ...
-
-
-class CallControl(Protocol):
-    """Out-of-band control of live calls over the provider's REST API.
-
-    Every method raises ``ProviderApiError`` (usually ``ProviderHttpError``) on failure.
-    """
-
-    async def transfer(self, call_sid: str, target: TransferTarget) -> None: ...
-
-    async def hangup(self, call_sid: str) -> None: ...
-
-    async def place_call(
-        self,
-        to: str,
-        from_: str,
-        answer_url: str,
-        status_callback_url: str,
-        machine_detection: bool = False,
-    ) -> str:
-        """Start an outbound call; returns the provider's call sid."""
-        ...
-
-    async def send_sms(self, to: str, from_: str, body: str) -> str:
-        """Send a text message; returns the provider's message sid."""
-        ...

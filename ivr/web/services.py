@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from ivr.agents.accounts import AgentDirectory
 from ivr.agents.queue import AgentQueue, HandoffService
 from ivr.call.prompts import PromptBook
-from ivr.call.session import CallInfo, CallSession
 from ivr.campaigns.service import CampaignService
 from ivr.config import Config
 from ivr.core.audio import Pcm
@@ -17,8 +15,6 @@ from ivr.core.types import Language
 from ivr.customers.service import CustomerService
 from ivr.metrics import Metrics
 from ivr.store.base import Store
-from ivr.telephony.base import MediaCodec
-from ivr.telephony.twilio_signature import TwilioSignatureValidator
 
 
 class Readiness(Protocol):
@@ -29,25 +25,22 @@ class Readiness(Protocol):
     def parts(self) -> dict[str, str]: ...
 
 
-class SessionFactory(Protocol):
-    def __call__(
-        self, info: CallInfo, codec: MediaCodec, send: Callable[[str], Awaitable[None]],
-        close: Callable[[], Awaitable[None]],
-    ) -> CallSession: ...
+class LiveCalls(Protocol):
+    """The calls in progress (the call hub)."""
+
+    @property
+    def active(self) -> dict[str, Any]: ...
 
 
 @dataclass
 class Services:
     config: Config
     store: Store
-    codec: MediaCodec
-    validator: TwilioSignatureValidator | None
     readiness: Readiness
     prompts: PromptBook
     prompt_audio: dict[tuple[str, Language], Pcm]
-    new_session: SessionFactory
+    calls: LiveCalls | None = None
     metrics: Metrics = field(default_factory=Metrics)
-    active: dict[str, CallSession] = field(default_factory=dict)
     # Customers and follow-ups (/internal/*, /api/followups); None: those routes answer 503.
     customers: CustomerService | None = None
     # The human-agent side (/dashboard/*); None: the dashboard answers 503.
@@ -56,3 +49,7 @@ class Services:
     agents: AgentDirectory | None = None
     # Outbound campaigns (/api/campaigns/*, status callbacks); None: those routes answer 503.
     campaigns: CampaignService | None = None
+
+    @property
+    def active(self) -> dict[str, Any]:
+        return self.calls.active if self.calls is not None else {}

@@ -1,7 +1,7 @@
 """Low-confidence answers that matter are confirmed before the bot acts on them.
 
 The IVR sends the recognizer's mean word confidence as message metadata ``asr_confidence``
-(0..1; absent for keypad input and typed text). Below ``IVR_CONFIRM_BELOW`` (action server
+(0..1, as a JSON number in a string; absent for keypad input and typed text). Below ``IVR_CONFIRM_BELOW`` (action server
 environment, default 0.6) an identity yes/no, a low rating (1-2) or a fraud report is read back
 as a yes/no question (`awaiting: confirm_answer`) instead of acted on. An answer to that
 question is never confirmed again.
@@ -52,9 +52,13 @@ def asr_confidence(tracker: Tracker) -> float | None:
     if not isinstance(metadata, dict):
         return None
     value = metadata.get("asr_confidence")
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
         return None
-    return float(value)
+    try:  # the IVR's metadata values are strings ("0.42"); a number is accepted too
+        number = float(value)
+    except ValueError:
+        return None
+    return number if 0.0 <= number <= 1.0 else None
 
 
 def unsure(tracker: Tracker) -> bool:

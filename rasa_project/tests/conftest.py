@@ -75,7 +75,7 @@ def tracker(text: str = "", intent: str | None = None, *, slots: dict[str, Any] 
     given: speech; absent: keypad)."""
     values = {"language": "zh", "call_sid": SID, "customer_id": "C001",
               "customer_title": "张先生", **(slots or {})}
-    metadata = {} if confidence is None else {"asr_confidence": confidence}
+    metadata = {} if confidence is None else {"asr_confidence": str(confidence)}
     latest = {"text": text, "intent": {"name": intent, "confidence": 0.99},
               "entities": entities or [], "metadata": metadata}
     history = [*(events or []), {"event": "user", "text": text, "parse_data": latest,

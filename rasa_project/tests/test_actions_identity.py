@@ -156,3 +156,12 @@ def test_confirm_threshold_from_the_environment(monkeypatch: pytest.MonkeyPatch,
                                                 expected: float) -> None:
     monkeypatch.setenv(C.CONFIRM_BELOW_ENV, raw)
     assert C.confirm_below() == expected
+
+
+@pytest.mark.parametrize(("value", "expected"), [("0.42", 0.42), (0.42, 0.42), ("1", 1.0),
+                                                 ("x", None), (True, None), ("7", None),
+                                                 (None, None)])
+def test_asr_confidence_as_the_ivr_sends_it(value: Any, expected: float | None) -> None:
+    t = tracker("是", "affirm")
+    t.latest_message["metadata"] = {"asr_confidence": value}
+    assert C.asr_confidence(t) == expected

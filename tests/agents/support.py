@@ -21,7 +21,6 @@ from ivr.store.agents import SqliteAgentStore
 from ivr.store.customers import SqliteCustomerStore
 from ivr.store.sqlite import SqliteCallStore
 from ivr.telephony.base import TransferKind, TransferTarget
-from ivr.telephony.twilio_media import TwilioMediaCodec
 from ivr.web import dashboard
 from ivr.web.keys import SERVICES
 from ivr.web.services import Services
@@ -48,10 +47,6 @@ class _Ready:
 
     def parts(self) -> dict[str, str]:
         return {}
-
-
-def _no_session(*_args: object) -> Any:
-    raise AssertionError("no call sessions in these tests")
 
 
 def target(n: int = 1) -> TransferTarget:
@@ -82,8 +77,8 @@ async def dashboard_env(tmp_path: Path, public_url: str = "http://127.0.0.1:8080
     handoff = DirectHandoff(queue)
     services = Services(
         config=Config(server=ServerConfig(public_url=public_url)), store=calls,
-        codec=TwilioMediaCodec(), validator=None, readiness=_Ready(), prompts=PromptBook({}),
-        prompt_audio={}, new_session=_no_session, customers=CustomerService(customers),
+        readiness=_Ready(), prompts=PromptBook({}),
+        prompt_audio={}, customers=CustomerService(customers),
         handoff=handoff, queue=queue, agents=agents)
     app = web.Application()
     app[SERVICES] = services

@@ -97,3 +97,14 @@ def test_unreadable_or_invalid_yaml(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         load_prompts(bad)
     assert info.value.__cause__ is not None
+
+
+def test_the_opening_is_the_dialogues_opening() -> None:
+    """The IVR speaks the opening early and skips the dialogue's identical utterance."""
+    import yaml
+
+    domain = yaml.safe_load((ROOT / "rasa_project" / "domain.yml").read_text(encoding="utf-8"))
+    variants = domain["responses"]["utter_opening"]
+    texts = {Language.EN if v.get("condition") else Language.ZH: v["text"] for v in variants}
+    book = load_prompts()
+    assert texts == {lang: book.text(SystemPrompt.OPENING, lang) for lang in Language}

@@ -20,7 +20,7 @@ import aiohttp
 from aiohttp import web
 from multidict import MultiDictProxy
 
-from ivr.telephony.twilio_signature import SIGNATURE_HEADER, sign
+from ivr.telephony.twilio.signature import SIGNATURE_HEADER, sign
 from tests.telephony.fake_twilio_rest import DEFAULT_AUTH_TOKEN, FakeTwilioRest
 
 

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from ivr.campaigns.context import CampaignContext, DialerSettings
+from ivr.campaigns.context import CampaignContext, CampaignControl, DialerSettings
 from ivr.campaigns.mailer import Mailer
 from ivr.campaigns.policy import Policy
 from ivr.campaigns.service import CampaignService
@@ -23,7 +23,8 @@ from ivr.customers.model import ApplicationStatus, Channel, Customer
 from ivr.store.campaigns import SqliteCampaignStore
 from ivr.store.customers import SqliteCustomerStore
 from ivr.store.sqlite import SqliteCallStore
-from ivr.telephony.base import CallControl, ProviderHttpError, TransferTarget
+from ivr.telephony.base import ProviderHttpError, TransferTarget
+from ivr.telephony.provider import OutboundCall
 
 # Monday 2024-06-10 19:00 in Shanghai (11:00 UTC): inside the default evening window.
 MONDAY_EVENING_SH = datetime(2024, 6, 10, 11, 0, tzinfo=UTC)
@@ -55,7 +56,7 @@ class FakeClock:
 
 @dataclass
 class FakeControl:
-    """``CallControl`` in memory: records requests; ``fail`` queues errors for place_call."""
+    """``CampaignControl`` in memory: records requests; ``fail`` queues errors for originate."""
 
     placed: list[dict[str, Any]] = field(default_factory=list)
     sms: list[tuple[str, str, str]] = field(default_factory=list)
@@ -68,14 +69,12 @@ class FakeControl:
     async def hangup(self, call_sid: str) -> None:
         self.hangups.append(call_sid)
 
-    async def place_call(self, to: str, from_: str, answer_url: str, status_callback_url: str,
-                         machine_detection: bool = False) -> str:
+    async def originate(self, call: OutboundCall) -> str:
         if self.fail:
             raise self.fail.pop(0)
         sid = f"CA{len(self.placed) + 1:032d}"
-        self.placed.append({"to": to, "from": from_, "answer_url": answer_url,
-                            "status_url": status_callback_url, "amd": machine_detection,
-                            "sid": sid})
+        self.placed.append({"to": call.to, "from": call.from_, "params": dict(call.params),
+                            "amd": call.machine_detection, "sid": sid})
         return sid
 
     async def send_sms(self, to: str, from_: str, body: str) -> str:
@@ -114,15 +113,15 @@ class Harness:
     ctx: CampaignContext
     service: CampaignService
     clock: FakeClock
-    control: CallControl
+    control: CampaignControl
     customers: SqliteCustomerStore
     calls: SqliteCallStore
     store: SqliteCampaignStore
 
 
 @asynccontextmanager
-async def harness(tmp: Path, control: CallControl | None = None, *,
-                  mailer: Mailer | None = None, public_url: str = PUBLIC,
+async def harness(tmp: Path, control: CampaignControl | None = None, *,
+                  mailer: Mailer | None = None,
                   clock: FakeClock | None = None, db: Path | None = None
                   ) -> AsyncIterator[Harness]:
     path = db or tmp / "ivr.sqlite3"
@@ -132,8 +131,7 @@ async def harness(tmp: Path, control: CallControl | None = None, *,
                 await SqliteCustomerStore.open(path) as customers,
                 await SqliteCallStore.open(path) as calls):
         ctx = CampaignContext(store=store, customers=customers, control=control,
-                              settings=DialerSettings(public_url=public_url,
-                                                      caller_id=CALLER_ID),
+                              settings=DialerSettings(caller_id=CALLER_ID),
                               calls=calls, mailer=mailer, clock=clock,
                               monotonic=clock.monotonic, sleep=clock.sleep)
         yield Harness(ctx, CampaignService(ctx), clock, control, customers, calls, store)

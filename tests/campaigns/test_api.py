@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from aiohttp import web
@@ -12,7 +11,6 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from ivr.call.prompts import PromptBook
 from ivr.config import Config, ServerConfig
-from ivr.telephony.twilio_media import TwilioMediaCodec
 from ivr.web import campaigns_api
 from ivr.web.keys import SERVICES
 from ivr.web.services import Services
@@ -30,18 +28,14 @@ class _Ready:
         return {}
 
 
-def _no_session(*_args: object) -> Any:
-    raise AssertionError("no call sessions here")
-
-
 @pytest.fixture
 async def client(tmp_path: Path) -> AsyncIterator[TestClient[web.Request, web.Application]]:
     async with harness(tmp_path, FakeControl()) as h:
         await h.customers.upsert_customers([customer("a"), customer("b")])
         services = Services(
             config=Config(server=ServerConfig(api_token=TOKEN)), store=h.calls,
-            codec=TwilioMediaCodec(), validator=None, readiness=_Ready(),
-            prompts=PromptBook({}), prompt_audio={}, new_session=_no_session,
+            readiness=_Ready(),
+            prompts=PromptBook({}), prompt_audio={},
             campaigns=h.service)
         app = web.Application()
         app[SERVICES] = services

@@ -27,8 +27,10 @@ from ivr.core.errors import SignatureError
 from ivr.core.types import CallOutcome, Language
 from ivr.customers.model import Channel, Customer, FollowUp, FollowUpKind
 from ivr.store.records import CallRecord, Direction, Role, TurnRecord
-from ivr.telephony.twilio_rest import TwilioRestClient
-from ivr.telephony.twilio_signature import SIGNATURE_HEADER, TwilioSignatureValidator
+from ivr.telephony.twilio import status as twilio_status
+from ivr.telephony.twilio.control import TwilioControl
+from ivr.telephony.twilio.rest import TwilioRestClient
+from ivr.telephony.twilio.signature import SIGNATURE_HEADER, TwilioSignatureValidator
 from tests.campaigns.carrier import FakeCarrier, PlacedCall
 from tests.campaigns.helpers import Harness, customer, fast_policy, harness
 from tests.campaigns.smtp_sink import SmtpSink
@@ -138,8 +140,9 @@ def status_app(hooks: Webhooks) -> web.Application:
                                              request.headers.get(SIGNATURE_HEADER))
         except SignatureError:
             raise web.HTTPForbidden() from None
-        await hooks.service.on_call_status(form["CallSid"], form.get("CallStatus", ""),
-                                           form.get("AnsweredBy") or None,
+        await hooks.service.on_call_status(form["CallSid"],
+                                           twilio_status.progress(form.get("CallStatus", "")),
+                                           twilio_status.answered_by(form.get("AnsweredBy")),
                                            request.query.get("attempt_id"))
         return web.Response(status=204)
 
@@ -189,10 +192,11 @@ async def test_twenty_customer_campaign_and_its_report(tmp_path: Path,
                               default="answer")
         await carrier.start()
         try:
-            control = TwilioRestClient(http, carrier.credentials(), base_url=carrier.base_url)
+            control = TwilioControl(TwilioRestClient(http, carrier.credentials(),
+                                                     base_url=carrier.base_url), public_url)
             webhooks.validator = TwilioSignatureValidator(DEFAULT_AUTH_TOKEN, public_url)
-            async with harness(tmp_path, control, mailer=SmtpMailer("127.0.0.1", sink.port),
-                               public_url=public_url) as h:
+            async with harness(tmp_path, control,
+                               mailer=SmtpMailer("127.0.0.1", sink.port)) as h:
                 webhooks.service = h.service
                 network.append(Network(h))
                 await h.customers.upsert_customers(_customers())

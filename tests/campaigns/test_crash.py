@@ -15,7 +15,9 @@ import aiohttp
 
 from ivr.campaigns import admin
 from ivr.campaigns.model import AttemptState, TargetState
-from ivr.telephony.twilio_rest import TwilioRestClient
+from ivr.telephony.provider import AnsweredBy, CallProgress, OutboundCall
+from ivr.telephony.twilio.control import TwilioControl
+from ivr.telephony.twilio.rest import TwilioRestClient
 from tests.campaigns.helpers import FakeClock, FakeControl, customer, fast_policy, harness
 from tests.telephony.fake_twilio_rest import FakeTwilioRest
 
@@ -25,9 +27,8 @@ ROOT = Path(__file__).resolve().parents[2]
 class DiesAfterRequest(FakeControl):
     """The request reaches the provider, then the process "dies" before the answer is kept."""
 
-    async def place_call(self, to: str, from_: str, answer_url: str, status_callback_url: str,
-                         machine_detection: bool = False) -> str:
-        await super().place_call(to, from_, answer_url, status_callback_url, machine_detection)
+    async def originate(self, call: OutboundCall) -> str:
+        await super().originate(call)
         raise asyncio.CancelledError  # nothing after this line runs in the dialer
 
 
@@ -65,9 +66,9 @@ async def test_crash_between_the_two_writes_is_never_redialled(tmp_path: Path) -
             await h.service.dialer.drain()
         assert after.placed == [], "an interrupted dial is never repeated blindly"
         # The provider's late status callback names the attempt: it is resolved, not lost.
-        await h.service.on_call_status(sid, "in-progress", "human", attempt.id)
+        await h.service.on_call_status(sid, CallProgress.ANSWERED, AnsweredBy.HUMAN, attempt.id)
         await h.service.on_call_finished(sid, "completed")
-        await h.service.on_call_status(sid, "completed", None, attempt.id)
+        await h.service.on_call_status(sid, CallProgress.COMPLETED, None, attempt.id)
         resolved = await h.store.get_attempt(attempt.id)
         target = await h.store.get_target("c1", "a")
         assert resolved is not None and (resolved.state, resolved.call_sid) == (
@@ -84,16 +85,18 @@ CHILD = textwrap.dedent("""
     from ivr.campaigns.service import CampaignService
     from ivr.store.campaigns import SqliteCampaignStore
     from ivr.store.customers import SqliteCustomerStore
-    from ivr.telephony.twilio_rest import TwilioCredentials, TwilioRestClient
+    from ivr.telephony.twilio.control import TwilioControl
+    from ivr.telephony.twilio.rest import TwilioCredentials, TwilioRestClient
 
     async def main(db, base, account, token, now):
         async with aiohttp.ClientSession() as http:
             store = await SqliteCampaignStore.open(db)
             customers = await SqliteCustomerStore.open(db)
-            control = TwilioRestClient(http, TwilioCredentials.from_auth_token(account, token),
-                                       base_url=base, timeout_s=120)
+            rest = TwilioRestClient(http, TwilioCredentials.from_auth_token(account, token),
+                                    base_url=base, timeout_s=120)
+            control = TwilioControl(rest, "https://ivr.example.com")
             ctx = CampaignContext(store=store, customers=customers, control=control,
-                                  settings=DialerSettings("https://ivr.example.com", "+8610"),
+                                  settings=DialerSettings("+8610"),
                                   clock=lambda: datetime.fromisoformat(now))
             service = CampaignService(ctx)
             await service.tick()
@@ -127,7 +130,8 @@ async def test_killed_mid_dial_subprocess_is_reconciled_not_redialled(tmp_path: 
         assert proc.returncode == -signal.SIGKILL
 
         async with aiohttp.ClientSession() as http:
-            control = TwilioRestClient(http, creds, base_url=fake.base_url)
+            control = TwilioControl(TwilioRestClient(http, creds, base_url=fake.base_url),
+                                    "https://ivr.example.com")
             async with harness(tmp_path, control, clock=clock) as h:
                 (attempt,) = await h.store.list_attempts("c1")
                 assert attempt.state is AttemptState.DIALING, "written before the request"

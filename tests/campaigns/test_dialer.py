@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
 
 from ivr.campaigns import admin
 from ivr.campaigns.model import AttemptState, CampaignState, Purpose, TargetState
 from ivr.core.types import Language
 from ivr.customers.model import Channel
+from ivr.telephony.provider import AnsweredBy, CallProgress, OutboundCall
 from tests.campaigns.helpers import (
     CALLER_ID,
-    PUBLIC,
     FakeControl,
     Harness,
     customer,
@@ -42,19 +41,15 @@ def _control(h: Harness) -> FakeControl:
     return h.control
 
 
-async def test_dial_writes_attempt_and_uses_campaign_urls(tmp_path: Path) -> None:
+async def test_dial_writes_attempt_and_carries_the_campaign(tmp_path: Path) -> None:
     async with harness(tmp_path) as h:
         await _campaign(h, ["a"], reward="100 points")
         assert await _tick(h) == 1
         placed = _control(h).placed[0]
         attempt = (await h.store.list_attempts("c1"))[0]
         assert placed["from"] == CALLER_ID and placed["amd"] is True
-        answer = urlsplit(placed["answer_url"])
-        assert f"{answer.scheme}://{answer.netloc}{answer.path}" == f"{PUBLIC}/twilio/voice"
-        assert parse_qs(answer.query) == {"customer_id": ["a"], "campaign_id": ["c1"],
-                                          "attempt_id": [attempt.id],
-                                          "campaign_reward": ["100 points"]}
-        assert placed["status_url"] == f"{PUBLIC}/twilio/status?attempt_id={attempt.id}"
+        assert placed["params"] == {"customer_id": "a", "campaign_id": "c1",
+                                    "attempt_id": attempt.id, "campaign_reward": "100 points"}
         assert (attempt.state, attempt.call_sid, attempt.attempt_no) == (
             AttemptState.INITIATED, placed["sid"], 1)
         target = await h.store.get_target("c1", "a")
@@ -68,9 +63,10 @@ async def test_busy_then_answer_on_retry(tmp_path: Path) -> None:
         await _tick(h)
         sid = _control(h).placed[0]["sid"]
         attempt = (await h.store.list_attempts("c1"))[0]
-        await h.service.on_call_status(sid, "ringing", None, attempt.id)
-        await h.service.on_call_status(sid, "busy", None, attempt.id)
-        await h.service.on_call_status(sid, "busy", None, attempt.id)  # repeated: no effect
+        await h.service.on_call_status(sid, CallProgress.RINGING, None, attempt.id)
+        await h.service.on_call_status(sid, CallProgress.BUSY, None, attempt.id)
+        # repeated: no effect
+        await h.service.on_call_status(sid, CallProgress.BUSY, None, attempt.id)
         target = await h.store.get_target("c1", "a")
         assert target is not None and target.state is TargetState.RETRYING
         assert target.next_at == h.clock.now + timedelta(seconds=600)
@@ -80,9 +76,9 @@ async def test_busy_then_answer_on_retry(tmp_path: Path) -> None:
         second = _control(h).placed[1]["sid"]
         retry = (await h.store.list_attempts("c1"))[1]
         assert retry.attempt_no == 2
-        await h.service.on_call_status(second, "in-progress", "human", retry.id)
+        await h.service.on_call_status(second, CallProgress.ANSWERED, AnsweredBy.HUMAN, retry.id)
         await h.service.on_call_finished(second, "completed")
-        await h.service.on_call_status(second, "completed", None, retry.id)
+        await h.service.on_call_status(second, CallProgress.COMPLETED, None, retry.id)
         target = await h.store.get_target("c1", "a")
         assert target is not None
         assert (target.state, target.last_outcome, target.attempts) == (
@@ -101,7 +97,8 @@ async def test_never_answers_gets_sms_after_last_attempt(tmp_path: Path) -> None
             await _tick(h)
             attempt = (await h.store.list_attempts("c1"))[n]
             assert attempt.attempt_no == n + 1
-            await h.service.on_call_status(attempt.call_sid or "", "no-answer", None, attempt.id)
+            await h.service.on_call_status(attempt.call_sid or "", CallProgress.NO_ANSWER, None,
+                                           attempt.id)
             h.clock.advance(hours=2)
         target = await h.store.get_target("c1", "a")
         assert target is not None and target.state is TargetState.FALLBACK_PENDING
@@ -122,14 +119,14 @@ async def test_voicemail_hangs_up_and_counts_as_unreached(tmp_path: Path) -> Non
         await _tick(h)
         attempt = (await h.store.list_attempts("c1"))[0]
         sid = attempt.call_sid or ""
-        await h.service.on_call_status(sid, "in-progress", None, attempt.id)
-        await h.service.on_call_status(sid, "", "machine_start", attempt.id)  # async AMD
+        await h.service.on_call_status(sid, CallProgress.ANSWERED, None, attempt.id)
+        await h.service.on_call_status(sid, None, AnsweredBy.MACHINE, attempt.id)  # async AMD
         await h.service.on_call_finished(sid, "abandoned")
-        await h.service.on_call_status(sid, "completed", None, attempt.id)
+        await h.service.on_call_status(sid, CallProgress.COMPLETED, None, attempt.id)
         stored = await h.store.get_attempt(attempt.id)
         assert stored is not None
         assert (stored.state, stored.answered_by, stored.voicemail_action, stored.outcome) == (
-            AttemptState.VOICEMAIL, "machine_start", "hangup", "abandoned")
+            AttemptState.VOICEMAIL, "machine", "hangup", "abandoned")
         assert _control(h).hangups == [sid]
         target = await h.store.get_target("c1", "a")
         assert target is not None and target.state is TargetState.RETRYING
@@ -141,8 +138,8 @@ async def test_human_amd_result_never_delays_or_changes_the_call(tmp_path: Path)
         await _tick(h)
         attempt = (await h.store.list_attempts("c1"))[0]
         sid = attempt.call_sid or ""
-        await h.service.on_call_status(sid, "in-progress", None, attempt.id)
-        await h.service.on_call_status(sid, "", "human", attempt.id)
+        await h.service.on_call_status(sid, CallProgress.ANSWERED, None, attempt.id)
+        await h.service.on_call_status(sid, None, AnsweredBy.HUMAN, attempt.id)
         stored = await h.store.get_attempt(attempt.id)
         assert stored is not None
         assert (stored.state, stored.answered_by) == (AttemptState.IN_PROGRESS, "human")
@@ -169,7 +166,7 @@ async def test_provider_errors(tmp_path: Path) -> None:
         await _tick(h)
         assert [p["to"] for p in control.placed] == [customer("a").phone]
         retry = (await h.store.list_attempts("c1"))[-1]
-        await h.service.on_call_status(retry.call_sid or "", "completed", None, retry.id)
+        await h.service.on_call_status(retry.call_sid or "", CallProgress.COMPLETED, None, retry.id)
         assert await admin.requeue_unknown(h.ctx, "c1") == 1
         await _tick(h)
         assert [p["to"] for p in control.placed][-1] == customer("c").phone
@@ -183,7 +180,7 @@ async def test_concurrency_limit_and_calls_per_second(tmp_path: Path) -> None:
         assert h.clock.slept == [0.5, 0.5]
         assert await _tick(h) == 0
         first = (await h.store.list_attempts("c1"))[0]
-        await h.service.on_call_status(first.call_sid or "", "busy", None, first.id)
+        await h.service.on_call_status(first.call_sid or "", CallProgress.BUSY, None, first.id)
         assert await _tick(h) == 1
         counts = admin.group_counts(await h.store.state_counts("c1"))
         assert counts["in_progress"] == 3 and counts["queued"] == 3 and counts["retrying"] == 1
@@ -226,7 +223,8 @@ async def test_global_dnc_stops_retries(tmp_path: Path) -> None:
         await _campaign(h, ["a"])
         await _tick(h)
         attempt = (await h.store.list_attempts("c1"))[0]
-        await h.service.on_call_status(attempt.call_sid or "", "no-answer", None, attempt.id)
+        await h.service.on_call_status(attempt.call_sid or "", CallProgress.NO_ANSWER, None,
+                                       attempt.id)
         await admin.add_dnc(h.ctx, "*", ["a"], "complaint about calls")
         h.clock.advance(hours=1)
         await _tick(h)
@@ -259,20 +257,19 @@ async def test_pause_and_resume(tmp_path: Path) -> None:
         assert await _tick(h) == 1
 
 
-async def test_callback_before_place_call_returns(tmp_path: Path) -> None:
+async def test_callback_before_originate_returns(tmp_path: Path) -> None:
     async with harness(tmp_path) as h:
         await _campaign(h, ["a"])
         control = _control(h)
-        inner = control.place_call
+        inner = control.originate
 
-        async def early(to: str, from_: str, answer_url: str, status_url: str,
-                        machine_detection: bool = False) -> str:
-            sid = await inner(to, from_, answer_url, status_url, machine_detection)
-            attempt_id = parse_qs(urlsplit(status_url).query)["attempt_id"][0]
-            await h.service.on_call_status(sid, "ringing", None, attempt_id)
+        async def early(call: OutboundCall) -> str:
+            sid = await inner(call)
+            await h.service.on_call_status(sid, CallProgress.RINGING, None,
+                                           call.params["attempt_id"])
             return sid
 
-        control.place_call = early  # type: ignore[method-assign]
+        control.originate = early  # type: ignore[method-assign]
         await _tick(h)
         attempt = (await h.store.list_attempts("c1"))[0]
         assert attempt.state is AttemptState.RINGING and attempt.call_sid
@@ -292,7 +289,8 @@ async def test_email_fallback_falls_back_to_sms_without_mailer(tmp_path: Path) -
         await admin.start(h.ctx, "c1")
         await _tick(h)
         for attempt in await h.store.list_attempts("c1"):
-            await h.service.on_call_status(attempt.call_sid or "", "failed", None, attempt.id)
+            await h.service.on_call_status(attempt.call_sid or "", CallProgress.FAILED, None,
+                                           attempt.id)
         await _tick(h)
         m, n = await h.store.get_target("c1", "m"), await h.store.get_target("c1", "n")
         assert m is not None and m.fallback_channel == "sms"

@@ -11,6 +11,7 @@ from ivr.campaigns.mailer import MailError, SmtpMailer
 from ivr.campaigns.model import TargetState
 from ivr.core.types import Language
 from ivr.customers.model import Channel
+from ivr.telephony.provider import CallProgress
 from tests.campaigns.helpers import FakeControl, customer, fast_policy, harness
 from tests.campaigns.smtp_sink import SmtpSink
 
@@ -50,7 +51,7 @@ async def test_unreached_email_customer_gets_the_link_by_mail(tmp_path: Path) ->
             await h.service.tick()
             await h.service.dialer.drain()
             (attempt,) = await h.store.list_attempts("c1")
-            await h.service.on_call_status(attempt.call_sid or "", "no-answer", None,
+            await h.service.on_call_status(attempt.call_sid or "", CallProgress.NO_ANSWER, None,
                                            attempt.id)
             await h.service.tick()
             target = await h.store.get_target("c1", "m")

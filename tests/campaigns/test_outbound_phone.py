@@ -11,7 +11,7 @@ from ivr.core.types import Language
 from ivr.sim.outbound import OutboundPhone
 from ivr.sim.phone import SimOptions
 from ivr.sim.script import CallScript
-from ivr.telephony.twilio_signature import SIGNATURE_HEADER, TwilioSignatureValidator
+from ivr.telephony.twilio.signature import SIGNATURE_HEADER, TwilioSignatureValidator
 
 TOKEN = "outbound-test-token"
 REFUSE = "<?xml version='1.0'?><Response><Hangup/></Response>"

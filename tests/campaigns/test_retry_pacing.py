@@ -10,6 +10,7 @@ from ivr.campaigns.model import AttemptState
 from ivr.campaigns.pacing import Pacer
 from ivr.campaigns.policy import Policy, PolicyError
 from ivr.campaigns.retry import STATUS_STATES, backoff, next_attempt_at, retryable_http
+from ivr.telephony.provider import CallProgress
 from tests.campaigns.helpers import MONDAY_EVENING_SH as NOW
 from tests.campaigns.helpers import FakeClock
 
@@ -30,8 +31,8 @@ def test_max_attempts() -> None:
 
 
 def test_status_mapping_and_retryable_errors() -> None:
-    assert STATUS_STATES["no-answer"] is AttemptState.NO_ANSWER
-    assert STATUS_STATES["in-progress"] is AttemptState.IN_PROGRESS
+    assert STATUS_STATES[CallProgress.NO_ANSWER] is AttemptState.NO_ANSWER
+    assert STATUS_STATES[CallProgress.ANSWERED] is AttemptState.IN_PROGRESS
     assert [retryable_http(s) for s in (0, 429, 500, 503, 400, 401, 404)] == [
         True, True, True, True, False, False, False]
 

@@ -1,4 +1,5 @@
-"""``open_campaign_service`` from a Config: the dialer loop dials through Twilio's REST API."""
+"""The campaign service as ``ivr.app`` wires it: the dialer loop dials through the Twilio
+adapter's control (REST API)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from pathlib import Path
 
 import aiohttp
 
+from ivr.app import _twilio_control
 from ivr.campaigns import admin
 from ivr.campaigns.wiring import (
     close_campaign_service,
@@ -30,8 +32,10 @@ async def test_service_from_config_dials_in_its_loop(tmp_path: Path) -> None:
             twilio=TwilioConfig(account_sid=fake.account_sid, auth_token=DEFAULT_AUTH_TOKEN,
                                 api_base_url=fake.base_url, caller_id="+8610900000000"),
             store=StoreConfig(sqlite_path=db))
-        service = await open_campaign_service(config, calls, customers, http)
-        assert dialer_enabled(config) and not dialer_enabled(Config())
+        control = _twilio_control(config, http)
+        service = await open_campaign_service(config, calls, customers, control,
+                                              config.twilio.caller_id)
+        assert dialer_enabled(config, control) and not dialer_enabled(config, None)
         await customers.upsert_customers([customer("a")])
         await admin.create(service.ctx, "c", campaign_id="c1", policy=fast_policy().to_json())
         await admin.import_targets(service.ctx, "c1", ["a"])

@@ -161,3 +161,27 @@ def test_malformed_replies_raise_bad_response(payload: Any, detail: str) -> None
     assert info.value.code is ErrorCode.DIALOGUE_BAD_RESPONSE
     assert detail in str(info.value)
     assert "dialogue_bad_response" in str(info.value)
+
+
+def test_long_answer_and_identity_events_are_read() -> None:
+    from ivr.dialogue.turns import parse_bot_messages
+
+    turn = parse_bot_messages([
+        {"text": "请问您有什么建议?"},
+        {"custom": {"expect": "open", "long_answer": True}},
+        {"custom": {"event": {"identity_verified": True}}},
+    ])
+    assert turn.long_answer and turn.identity_verified
+    plain = parse_bot_messages([{"custom": {"expect": "open"}}])
+    assert not plain.long_answer and not plain.identity_verified
+
+
+def test_the_questions_that_take_long_answers_say_so() -> None:
+    import yaml
+
+    from ivr.config import ROOT
+
+    domain = yaml.safe_load((ROOT / "rasa_project" / "domain.yml").read_text(encoding="utf-8"))
+    for name in ("utter_ask_feedback", "utter_ask_feedback_rephrase",
+                 "utter_ask_payment_scenario", "utter_ask_payment_scenario_rephrase"):
+        assert all(v["custom"].get("long_answer") is True for v in domain["responses"][name])

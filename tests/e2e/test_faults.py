@@ -18,7 +18,7 @@ import requests
 from ivr.core.types import Language
 from ivr.sim.phone import PhoneSimulator, SimOptions, new_sid
 from ivr.sim.script import CallerTurn, CallScript, load_script
-from ivr.telephony.twilio_signature import SIGNATURE_HEADER, sign
+from ivr.telephony.twilio.signature import SIGNATURE_HEADER, sign
 from tests.e2e.conftest import AUTH_TOKEN, ROOT, Server, TcpProxy, start_server
 
 pytestmark = pytest.mark.e2e
@@ -100,20 +100,10 @@ def test_garbage_and_out_of_order_media_are_counted_and_the_call_goes_on(
     assert record is not None
     assert record["counters"]["wire_errors"] == 6
     codes = sorted(e["code"] for e in record["events"] if e["kind"] == "wire_error")
-    assert codes.count("wire_malformed") == 4
+    # the first five are recorded one by one, the rest as one summary
+    assert codes.count("wire_malformed") == 3 and "not_recorded" in codes
     assert "wire_unknown_event" in codes and "wire_out_of_order" in codes
     assert record["outcome"] == "escalated", "the caller still reached the agent request"
-
-
-def test_caller_hangs_up_mid_call(server: Server) -> None:
-    script = CallScript(name="hangup", lang=Language.EN, turns=(CallerTurn(hangup=True),))
-    result = asyncio.run(_sim(server).call(script))
-    assert result.ended_by == "caller"
-    record = result.record
-    assert record is not None
-    assert record["outcome"] == "abandoned"
-    assert record["ended_at"]
-    assert [t["role"] for t in record["turns"]] == ["bot"], "the greeting was recorded"
 
 
 def test_crashed_action_server_is_restarted(server: Server) -> None:

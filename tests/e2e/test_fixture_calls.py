@@ -1,5 +1,10 @@
-"""Every recorded-audio fixture under audio/fixtures, called through the real stack (up to 10
-calls at once) and checked against the script's ``expect`` block by ``ivr.sim.dialogues``."""
+"""The recorded-audio fixtures under audio/fixtures, called through the real stack (up to 24
+calls at once) and checked against the script's ``expect`` block by ``ivr.sim.dialogues``.
+
+Every dialogue branch runs in both languages. Call mechanics that do not depend on the language
+— barge-in, the uninterruptible notice, keypad-only answers, no input — are proven for every
+fixture timeline by the controller tests (tests/call/test_controller_*.py) and run here once,
+in Mandarin. Pacing (late frames) is measured by ``ivr bench``, not asserted here."""
 
 from __future__ import annotations
 
@@ -15,14 +20,15 @@ from tests.e2e.conftest import AUTH_TOKEN, ROOT, Server
 pytestmark = pytest.mark.e2e
 
 FIXTURES = ROOT / "audio" / "fixtures"
-SCRIPTS = load_all([FIXTURES])
+ONCE = {"en/barge_in_faq", "en/privacy_notice_not_cut", "en/keypad_only", "en/no_input"}
+SCRIPTS = [s for s in load_all([FIXTURES]) if s.name not in ONCE]
 IDS = [s.name for s in SCRIPTS]
 
 
 @pytest.fixture(scope="module")
 def outcomes(server: Server) -> dict[str, DialogueOutcome]:
     options = SimOptions(base_url=server.url, auth_token=AUTH_TOKEN)
-    done = asyncio.run(run_dialogues(SCRIPTS, options, concurrency=10))
+    done = asyncio.run(run_dialogues(SCRIPTS, options, concurrency=24))
     print(table(done))
     return {o.script.name: o for o in done}
 
@@ -33,7 +39,7 @@ def test_there_are_fixtures_in_both_languages() -> None:
     assert len(IDS) >= 10
 
 
-@pytest.mark.timeout(1800)  # the first one also pays for starting the stack and all 44 calls
+@pytest.mark.timeout(1800)  # the first one also pays for starting the stack and all the calls
 @pytest.mark.parametrize("name", IDS)
 def test_fixture_call(name: str, outcomes: dict[str, DialogueOutcome], server: Server) -> None:
     outcome = outcomes[name]
@@ -44,5 +50,4 @@ def test_fixture_call(name: str, outcomes: dict[str, DialogueOutcome], server: S
     assert all(t["text"] for t in record["turns"] if t["role"] == "bot")
     if outcome.script.expect.get("barge_ins"):
         assert result.clears >= 1, "the server sent clear to stop its prompt"
-    assert result.frames_late < max(1, result.frames_sent // 100)
     assert record["from_masked"] != "+8613812345678", "caller number is masked"

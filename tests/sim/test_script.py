@@ -111,3 +111,20 @@ def test_unknown_turn_key_names_turn_and_key(tmp_path: Path) -> None:
 def test_bad_number_names_the_turn(tmp_path: Path, turn: str) -> None:
     message = error(write(tmp_path, f"turns:\n  - {{say: hi}}\n  - {turn}\n"))
     assert "turn 2" in message
+
+
+def test_a_turn_followed_by_a_pause_expects_no_reply(tmp_path: Path) -> None:
+    from ivr.sim.dialogues import check
+    from ivr.sim.phone import SimResult, TurnTiming
+
+    path = tmp_path / "script.yaml"
+    path.write_text("turns:\n  - digits: '12'\n  - digits: '34'\n    pause_ms: 1200\n"
+                    "expect: {heard: ['[1234]']}\n", encoding="utf-8")
+    script = load_script(path)
+    assert script.turns[1].pause_ms == 1200
+    result = SimResult("CA1", record={"turns": [{"role": "caller", "text": "[1234]"}],
+                                      "counters": {}, "details": {}})
+    result.turns = [TurnTiming(1, "dtmf", "12"), TurnTiming(2, "dtmf", "34", latency_ms=400)]
+    assert not [p for p in check(script, result) if "no bot reply" in p]
+    result.turns[1].latency_ms = None
+    assert "no bot reply heard after caller turn 2" in check(script, result)

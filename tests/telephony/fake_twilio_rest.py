@@ -42,7 +42,7 @@ from typing import Any
 from aiohttp import web
 from multidict import MultiDict, MultiDictProxy
 
-from ivr.telephony.twilio_rest import TwilioCredentials
+from ivr.telephony.twilio.rest import TwilioCredentials
 
 API = "/2010-04-01"
 DEFAULT_ACCOUNT_SID = "AC" + "0123456789abcdef" * 2

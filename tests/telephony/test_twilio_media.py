@@ -19,8 +19,7 @@ from ivr.core.events import (
     StreamStarted,
     StreamStopped,
 )
-from ivr.telephony.base import MediaCodec
-from ivr.telephony.twilio_media import TwilioMediaCodec
+from ivr.telephony.twilio.media import TwilioMediaCodec
 
 GOLDEN = Path(__file__).parent / "golden"
 STREAM = "MZ18ad3ab5a668481ce02b83e7395059f0"
@@ -157,6 +156,5 @@ def test_malformed_error_is_chained_from_json_error() -> None:
     assert isinstance(info.value.__cause__, ValueError)
 
 
-def test_codec_satisfies_media_codec_protocol() -> None:
-    adapter: MediaCodec = codec
-    assert adapter.clear("MZ1") == '{"event":"clear","streamSid":"MZ1"}'
+def test_clear_message() -> None:
+    assert codec.clear("MZ1") == '{"event":"clear","streamSid":"MZ1"}'

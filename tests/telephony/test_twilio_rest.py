@@ -12,8 +12,8 @@ import pytest
 from fake_twilio_rest import FakeTwilioRest
 
 from ivr.core.errors import ProviderApiError
-from ivr.telephony.base import CallControl, ProviderHttpError, TransferKind, TransferTarget
-from ivr.telephony.twilio_rest import TransferOptions, TwilioCredentials, TwilioRestClient
+from ivr.telephony.base import ProviderHttpError, TransferKind, TransferTarget
+from ivr.telephony.twilio.rest import TransferOptions, TwilioCredentials, TwilioRestClient
 
 TO = "+15551234567"
 FROM = "+15557654321"
@@ -55,7 +55,7 @@ def _client(
 async def test_place_call_posts_twilio_form_and_returns_sid(
     fake: FakeTwilioRest, session: aiohttp.ClientSession
 ) -> None:
-    control: CallControl = _client(fake, session)
+    control = _client(fake, session)
     sid = await control.place_call(
         TO, FROM, "https://ivr.example.com/twilio/answer", "https://ivr.example.com/twilio/status"
     )

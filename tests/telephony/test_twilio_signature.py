@@ -6,7 +6,7 @@ import pytest
 from multidict import MultiDict
 
 from ivr.core.errors import ErrorCode, SignatureError
-from ivr.telephony.twilio_signature import TwilioSignatureValidator, sign
+from ivr.telephony.twilio.signature import TwilioSignatureValidator, sign
 
 # Twilio's documented example (auth token 12345). The webhooks-security page of Twilio's docs
 # (twilio.com/docs/usage/webhooks/webhooks-security, formerly /docs/usage/security) uses the

@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from ivr.telephony.base import TransferKind, TransferTarget
-from ivr.telephony.twilio_twiml import connect_stream, dial, refuse
+from ivr.telephony.twilio.twiml import connect_stream, dial, refuse
 
 HEADER = '<?xml version="1.0" encoding="UTF-8"?>'
 

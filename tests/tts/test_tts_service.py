@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import time
+import threading
 
 import numpy as np
 import pytest
@@ -83,21 +83,13 @@ async def test_stream_yields_first_sentence_before_the_rest_is_rendered(
     chunks: list[Pcm] = []
     jobs_before = pool.stats.jobs
     jobs_at_first = -1
-    began = time.perf_counter()
-    first_at = 0.0
     async for chunk in service.stream(LONG_EN, Language.EN):
         if not chunks:
-            first_at = time.perf_counter() - began
             jobs_at_first = pool.stats.jobs - jobs_before
         chunks.append(chunk)
-    total = time.perf_counter() - began
     assert len(chunks) == 8
-    print(
-        f"\n[tts] stream of 8 sentences: first chunk after {first_at * 1000:.0f} ms, "
-        f"all after {total * 1000:.0f} ms"
-    )
     assert jobs_at_first <= 2, "only the first sentence (and one lookahead) before yielding"
-    assert first_at < total / 2
+    assert pool.stats.jobs - jobs_before == 8
     assert all(c.rate == TELEPHONY_RATE and rms(c) > 300 for c in chunks)
 
 
@@ -113,30 +105,37 @@ async def test_closing_a_stream_cancels_pending_sentences(
     assert pool.stats.jobs - jobs_before <= 2
 
 
-async def test_concurrent_synthesize_keeps_the_loop_responsive(service: TtsService) -> None:
-    stalls: list[float] = []
-    done = asyncio.Event()
+async def test_synthesis_work_never_runs_on_the_event_loop(
+    service: TtsService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rendering happens in worker processes; conversion and cache I/O in threads (the loop's
+    responsiveness under load is measured by ``ivr bench tts``, not asserted here)."""
+    loop_thread = threading.get_ident()
+    seen: list[tuple[str, int]] = []
+    import ivr.tts.service as module
 
-    async def ticker() -> None:
-        while not done.is_set():
-            began = time.perf_counter()
-            await asyncio.sleep(0.005)
-            stalls.append(time.perf_counter() - began - 0.005)
+    real_convert = module.to_telephone
 
-    tick = asyncio.create_task(ticker())
-    texts = [(f"Your reference number is {1000 + i}.", Language.EN) for i in range(12)]
-    texts += [(f"您的参考编号是{2000 + i}。", Language.ZH) for i in range(12)]
-    began = time.perf_counter()
+    def convert(pcm: Pcm) -> Pcm:
+        seen.append(("convert", threading.get_ident()))
+        return real_convert(pcm)
+
+    monkeypatch.setattr(module, "to_telephone", convert)
+    cache = service._cache
+    for name in ("get", "put"):
+        real = getattr(cache, name)
+
+        def spy(*args: object, _real: object = real, _name: str = name) -> object:
+            seen.append((_name, threading.get_ident()))
+            return _real(*args)  # type: ignore[operator]
+
+        monkeypatch.setattr(cache, name, spy)
+    texts = [(f"Your reference number is {1000 + i}.", Language.EN) for i in range(6)]
+    texts += [(f"您的参考编号是{2000 + i}。", Language.ZH) for i in range(6)]
     results = await asyncio.gather(*(service.synthesize(t, lang) for t, lang in texts))
-    elapsed = time.perf_counter() - began
-    done.set()
-    await tick
-    assert len(results) == 24 and all(rms(r) > 300 for r in results)
-    print(
-        f"\n[tts] 24 concurrent synthesize: {elapsed * 1000:.0f} ms, "
-        f"max loop stall {max(stalls) * 1000:.1f} ms over {len(stalls)} ticks"
-    )
-    assert max(stalls) < 0.05
+    assert len(results) == 12 and all(rms(r) > 300 for r in results)
+    assert {name for name, _ in seen} == {"convert", "get", "put"}
+    assert all(thread != loop_thread for _, thread in seen)
 
 
 async def test_prerender_counts_rendered_cached_and_failed(

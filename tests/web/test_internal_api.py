@@ -21,7 +21,6 @@ from ivr.customers.service import CustomerService
 from ivr.store.customers import SqliteCustomerStore
 from ivr.store.records import CallRecord
 from ivr.store.sqlite import SqliteCallStore
-from ivr.telephony.twilio_media import TwilioMediaCodec
 from ivr.web import customers_api, internal
 from ivr.web.internal import TOKEN_HEADER, ensure_internal_token, is_loopback
 from ivr.web.keys import SERVICES
@@ -39,10 +38,6 @@ class _Ready:
 
     def parts(self) -> dict[str, str]:
         return {}
-
-
-def _no_session(*_args: object) -> Any:
-    raise AssertionError("no call sessions in these tests")
 
 
 @web.middleware
@@ -72,8 +67,7 @@ async def make_env(tmp_path: Path, api_token: str = "") -> AsyncIterator[Env]:
                                        details={"faq_topics": ["activation"]}))
     config = Config(server=ServerConfig(internal_token=TOKEN, api_token=api_token))
     services = Services(
-        config=config, store=calls, codec=TwilioMediaCodec(), validator=None,
-        readiness=_Ready(), prompts=PromptBook({}), prompt_audio={}, new_session=_no_session,
+        config=config, store=calls, readiness=_Ready(), prompts=PromptBook({}), prompt_audio={},
         customers=CustomerService(customers, clock=lambda: NOW),
     )
     app = web.Application(middlewares=[fake_remote])

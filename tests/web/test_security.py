@@ -1,4 +1,5 @@
-"""Route guards on a real aiohttp server: API bearer token / loopback rule, Twilio signatures."""
+"""Route guards on a real aiohttp server: API bearer token / loopback rule, and the Twilio
+adapter's signature checks on its webhooks and media socket (served by the neutral routes)."""
 
 from __future__ import annotations
 
@@ -17,9 +18,16 @@ from aiohttp import web
 from ivr.call.prompts import load_prompts
 from ivr.config import Config, load_config
 from ivr.store.sqlite import SqliteCallStore
-from ivr.telephony.twilio_media import TwilioMediaCodec
-from ivr.telephony.twilio_signature import SIGNATURE_HEADER, TwilioSignatureValidator, sign
-from ivr.web.security import check_api, check_webhook, check_websocket
+from ivr.telephony.provider import (
+    Admission,
+    CallIdentity,
+    CallStatusUpdate,
+    MediaChannel,
+)
+from ivr.telephony.twilio.adapter import TwilioAdapter
+from ivr.telephony.twilio.signature import SIGNATURE_HEADER, TwilioSignatureValidator, sign
+from ivr.web import telephony_routes
+from ivr.web.security import check_api
 from ivr.web.services import Services
 
 AUTH_TOKEN = "twilio-auth-token-for-tests"
@@ -45,14 +53,24 @@ class AlwaysReady:
         return {}
 
 
-def no_sessions(*args: Any) -> Any:
-    raise AssertionError("no call session is needed for route guards")
+class AcceptAll:
+    """A call sink that takes every call and ends every stream at once."""
+
+    async def call_arrived(self, identity: CallIdentity) -> Admission:
+        return Admission(True, "zh", {"lang": "zh"})
+
+    async def call_status(self, provider: str, update: CallStatusUpdate) -> None:
+        return None
+
+    async def media_connected(self, channel: MediaChannel) -> None:
+        await channel.close()
 
 
 @dataclass
 class Server:
     port: int
     services: Services
+    validator: TwilioSignatureValidator | None
 
     def url(self, host: str, path: str) -> str:
         return f"http://{host}:{self.port}{path}"
@@ -73,36 +91,25 @@ async def make_server(tmp_path: Path) -> AsyncIterator[MakeServer]:
             None if config.twilio.insecure_skip_signature
             else TwilioSignatureValidator(config.twilio.auth_token, config.server.public_url)
         )
-        services = Services(
-            config=config, store=store, codec=TwilioMediaCodec(), validator=validator,
-            readiness=AlwaysReady(), prompts=load_prompts(), prompt_audio={},
-            new_session=no_sessions,
-        )
+        services = Services(config=config, store=store, readiness=AlwaysReady(),
+                            prompts=load_prompts(), prompt_audio={})
+        adapter = TwilioAdapter(public_url=config.server.public_url, validator=validator)
+        await adapter.start(AcceptAll())
 
         async def api(request: web.Request) -> web.Response:
             check_api(services, request)
             return web.Response(text=f"hello {request.remote}")
 
-        async def voice(request: web.Request) -> web.Response:
-            form = await request.post()
-            check_webhook(services, request, form)  # type: ignore[arg-type]
-            return web.Response(text="<Response/>", content_type="text/xml")
-
-        async def media(request: web.Request) -> web.Response:
-            check_websocket(services, request)
-            return web.Response(text="would upgrade")
-
         app = web.Application()
         app.router.add_get("/api/calls", api)
-        app.router.add_post("/twilio/voice", voice)
-        app.router.add_get("/twilio/media", media)
+        telephony_routes.setup(app, [adapter])
         runner = web.AppRunner(app, shutdown_timeout=0.1)
         await runner.setup()
         site = web.TCPSite(runner, "0.0.0.0", 0)
         await site.start()
         cleanups.append(runner.cleanup)
         port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        return Server(port, services)
+        return Server(port, services, validator)
 
     yield make
     for cleanup in reversed(cleanups):
@@ -227,10 +234,10 @@ async def test_webhook_without_signature_is_forbidden(signed_server: Server,
 async def test_insecure_skip_signature_accepts_unsigned(make_server: MakeServer,
                                                         http: aiohttp.ClientSession) -> None:
     server = await make_server({"IVR_TWILIO_INSECURE_SKIP_SIGNATURE": "true"})
-    assert server.services.validator is None
+    assert server.validator is None
     assert await status(http, "POST", server.url("127.0.0.1", "/twilio/voice"),
                         data=FORM) == 200
-    assert await status(http, "GET", server.url("127.0.0.1", "/twilio/media")) == 200
+    assert await ws_status(http, server.url("127.0.0.1", "/twilio/media"), {}) == 101
 
 
 async def test_media_socket_signature(signed_server: Server,
@@ -238,9 +245,18 @@ async def test_media_socket_signature(signed_server: Server,
     path = "/twilio/media"
     url = signed_server.url("127.0.0.1", path)
     good = sign("wss://ivr.example.com" + path, {}, AUTH_TOKEN)
-    assert await status(http, "GET", url, headers={SIGNATURE_HEADER: good}) == 200
+    assert await ws_status(http, url, {SIGNATURE_HEADER: good}) == 101
     port_spelled = sign("wss://ivr.example.com:443" + path, {}, AUTH_TOKEN)
-    assert await status(http, "GET", url, headers={SIGNATURE_HEADER: port_spelled}) == 200
+    assert await ws_status(http, url, {SIGNATURE_HEADER: port_spelled}) == 101
     https = sign(PUBLIC_URL + path, {}, AUTH_TOKEN)
-    assert await status(http, "GET", url, headers={SIGNATURE_HEADER: https}) == 403
-    assert await status(http, "GET", url) == 403
+    assert await ws_status(http, url, {SIGNATURE_HEADER: https}) == 403
+    assert await ws_status(http, url, {}) == 403
+
+
+async def ws_status(http: aiohttp.ClientSession, url: str, headers: dict[str, str]) -> int:
+    """101 when the WebSocket upgrade was accepted, else the refusal's HTTP status."""
+    try:
+        async with http.ws_connect(url.replace("http://", "ws://"), headers=headers):
+            return 101
+    except aiohttp.WSServerHandshakeError as exc:
+        return exc.status

@@ -22,7 +22,7 @@ from ivr.core.events import (
     StreamStarted,
     StreamStopped,
 )
-from ivr.telephony import wire_fields as f
+from ivr.telephony.twilio import wire_fields as f
 
 DTMF_DIGITS: Final = frozenset("0123456789*#ABCD")
 _COMPACT: Final = (",", ":")

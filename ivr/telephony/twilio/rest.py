@@ -20,8 +20,8 @@ import aiohttp
 
 from ivr.core.pii import mask_phone
 from ivr.telephony.base import TransferTarget
-from ivr.telephony.twilio_rest_errors import bad_response, error_from_body, transport_error
-from ivr.telephony.twilio_twiml import dial
+from ivr.telephony.twilio.rest_errors import bad_response, error_from_body, transport_error
+from ivr.telephony.twilio.twiml import dial
 
 log = logging.getLogger(__name__)
 
