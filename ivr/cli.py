@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import signal
 import sys
 from pathlib import Path
 
@@ -13,45 +12,18 @@ from ivr.config import Config
 from ivr.core.errors import IvrError
 
 
-def _config(args: argparse.Namespace) -> Config:
+def _config(args: argparse.Namespace, *, generate_secrets: bool = False) -> Config:
     from ivr.config import load_config
 
-    return load_config(Path(args.config) if args.config else None)
+    return load_config(Path(args.config) if args.config else None,
+                       generate_secrets=generate_secrets)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from ivr.app import configure_logging
+    from ivr.serve import serve
 
-    config = _config(args)
-    configure_logging(config)
-    asyncio.run(_serve(config))
+    serve(_config(args, generate_secrets=True), args.config)
     return 0
-
-
-async def _serve(config: Config) -> None:
-    """Serve until SIGINT/SIGTERM, then shut down once: repeated signals (a process manager
-    signalling the whole group, an impatient Ctrl-C) must not cut the clean-up short, or
-    children and databases would be left open."""
-    from aiohttp import web
-
-    from ivr.app import build_app
-
-    runner = web.AppRunner(build_app(config), handle_signals=False, shutdown_timeout=10)
-    await runner.setup()
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    try:
-        host, port = config.server.host, config.server.port
-        await web.TCPSite(runner, host, port).start()
-        public = config.server.public_url.rstrip("/")
-        print(f"ivr: listening on http://{host}:{port} (public URL {public}); "
-              f"Twilio voice webhook {public}/twilio/voice", flush=True)
-        await stop.wait()
-        print("ivr: stopping (ending calls, stopping Rasa)", flush=True)
-    finally:
-        await runner.cleanup()
 
 
 def cmd_call(args: argparse.Namespace) -> int:
@@ -95,8 +67,22 @@ def cmd_test_dialogues(args: argparse.Namespace) -> int:
 def cmd_setup(args: argparse.Namespace) -> int:
     from ivr.setup_tasks import run_setup
 
-    return run_setup(_config(args), models=not args.skip_models, train=not args.skip_train,
-                     prompts=not args.skip_prompts, force=args.force)
+    return run_setup(_config(args, generate_secrets=True), models=not args.skip_models,
+                     train=not args.skip_train, prompts=not args.skip_prompts, force=args.force)
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from ivr.doctor import Status, render, run_doctor
+
+    try:
+        config = _config(args, generate_secrets=True)
+    except IvrError as exc:
+        print(f"FAIL  settings: {exc}\n      fix: correct the setting named above (README, "
+              "Configuration), then run ivr doctor again")
+        return 1
+    findings = run_doctor(config)
+    print(render(findings))
+    return 1 if any(f.status is Status.FAIL for f in findings) else 0
 
 
 def cmd_fixtures(args: argparse.Namespace) -> int:
@@ -176,6 +162,9 @@ def build_parser() -> argparse.ArgumentParser:
     setup.add_argument("--force", action="store_true", help="redo steps even if up to date")
     setup.set_defaults(func=cmd_setup)
 
+    sub.add_parser("doctor", help="check this machine and the settings; say what to fix"
+                   ).set_defaults(func=cmd_doctor)
+
     register_plugins(sub)
 
     fixtures = sub.add_parser("fixtures", help="synthesize caller WAVs for fixture scripts")
@@ -194,6 +183,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except OSError as exc:  # a file or port the command needs: the message names it
+        where = f" ({exc.filename})" if exc.filename else ""
+        print(f"ivr: error: {exc.strerror or exc}{where}", file=sys.stderr)
+        return 2
     return code
 
 

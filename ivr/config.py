@@ -19,6 +19,9 @@ from ivr.core.errors import ConfigError
 from ivr.core.types import Language
 
 ROOT = Path(__file__).resolve().parent.parent
+# Per-user cache shared by every clone (trained Rasa models; scripts/setup.py keeps the Rasa
+# virtualenv there too): $XDG_CACHE_HOME/ivr or ~/.cache/ivr, or server.cache_dir.
+USER_CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path("~/.cache").expanduser()) / "ivr"
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,7 @@ class ServerConfig:
     # The URL the telephony provider uses to reach this server; signatures are computed on it.
     public_url: str = "http://127.0.0.1:8080"
     data_dir: Path = ROOT / "var"
+    cache_dir: Path = USER_CACHE
     log_level: str = "INFO"
     # Calls accepted at once; beyond that a caller hears the apology and the call is refused.
     max_calls: int = 50
@@ -221,8 +225,15 @@ def _section(cls: type[Any], name: str, raw: Mapping[str, Any], env: Mapping[str
     return cls(**values)
 
 
-def load_config(path: Path | None = None, env: Mapping[str, str] | None = None) -> Config:
-    """Read the config file (``path`` or ``$IVR_CONFIG``) and the environment; validate."""
+def load_config(path: Path | None = None, env: Mapping[str, str] | None = None, *,
+                local_secrets: bool | None = None, generate_secrets: bool = False) -> Config:
+    """Read the config file (``path`` or ``$IVR_CONFIG``) and the environment; validate.
+
+    Secrets that neither names come from ``<server.data_dir>/secrets.toml`` (``ivr.secrets``;
+    ``generate_secrets`` creates the missing ones). That file is read by default only for the
+    process environment (``env`` omitted), so a test passing its own ``env`` is hermetic.
+    """
+    use_secrets = env is None if local_secrets is None else local_secrets
     env = os.environ if env is None else env
     if path is None and env.get("IVR_CONFIG"):
         path = Path(env["IVR_CONFIG"])
@@ -245,6 +256,10 @@ def load_config(path: Path | None = None, env: Mapping[str, str] | None = None) 
         name: _section(hints[name], name, raw.get(name, {}), env, base) for name in sections
     }
     config = Config(**built)
+    if use_secrets or generate_secrets:
+        from ivr.secrets import apply_local_secrets
+
+        config = apply_local_secrets(config, raw, env, generate=generate_secrets)
     validate(config)
     return config
 
@@ -261,9 +276,9 @@ def validate(config: Config) -> None:
         raise ConfigError(f"setting server.port: out of range (got {config.server.port})")
     if not config.twilio.insecure_skip_signature and not config.twilio.auth_token:
         raise ConfigError(
-            "setting twilio.auth_token: required to validate provider signatures "
-            "(set IVR_TWILIO_AUTH_TOKEN, or twilio.insecure_skip_signature=true for local "
-            "development only)"
+            "setting twilio.auth_token: required to validate provider signatures (set "
+            "IVR_TWILIO_AUTH_TOKEN to your Twilio auth token, or start `make run` / `ivr serve` "
+            f"once: local mode generates one into {config.server.data_dir / 'secrets.toml'})"
         )
     if not 0 <= config.asr.vad_aggressiveness <= 3:
         raise ConfigError("setting asr.vad_aggressiveness: must be 0..3")

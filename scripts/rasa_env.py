@@ -35,6 +35,7 @@ import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import IO
 
 RASA_VERSION = "3.6.21"
 RASA_SDK_VERSION = "3.6.2"
@@ -88,18 +89,26 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _run(cmd: Sequence[str | Path], *, quiet: bool = False) -> None:
-    _log("$ " + " ".join(str(c) for c in cmd))
+def _run(cmd: Sequence[str | Path], *, quiet: bool = False, log: IO[bytes] | None = None
+         ) -> None:
+    """Run a command; with ``log`` its output goes there (the caller shows it on failure)."""
+    line = "$ " + " ".join(str(c) for c in cmd)
+    if log is None:
+        _log(line)
+    else:
+        log.write(f"[rasa_env] {line}\n".encode())
+        log.flush()
     env = dict(os.environ)
     env.setdefault("PIP_DISABLE_PIP_VERSION_CHECK", "1")
-    out = subprocess.DEVNULL if quiet else None
-    subprocess.run([str(c) for c in cmd], check=True, env=env, stdout=out)
+    out: int | IO[bytes] | None = subprocess.DEVNULL if quiet else log
+    subprocess.run([str(c) for c in cmd], check=True, env=env, stdout=out,
+                   stderr=subprocess.STDOUT if log is not None else None)
 
 
-def _create_venv(venv: Path) -> None:
+def _create_venv(venv: Path, log: IO[bytes] | None = None) -> None:
     # Use the base interpreter even when called from inside another venv.
     base = getattr(sys, "_base_executable", None) or sys.executable
-    _run([base, "-m", "venv", str(venv)])
+    _run([base, "-m", "venv", str(venv)], log=log)
 
 
 def _marker_ok(venv: Path, digest: str) -> bool:
@@ -119,7 +128,7 @@ def _lock_names(lock: Path) -> set[str]:
     return names
 
 
-def _remove_unlocked(py: Path, lock: Path) -> None:
+def _remove_unlocked(py: Path, lock: Path, log: IO[bytes] | None = None) -> None:
     """Uninstall distributions the lock does not pin (left over from an older lock)."""
     frozen = subprocess.run(
         [str(py), "-m", "pip", "freeze", "--all"], check=True, capture_output=True, text=True
@@ -131,10 +140,10 @@ def _remove_unlocked(py: Path, lock: Path) -> None:
         if name not in keep
     )
     if extra:
-        _run([py, "-m", "pip", "uninstall", "-y", *extra])
+        _run([py, "-m", "pip", "uninstall", "-y", *extra], log=log)
 
 
-def ensure_rasa_venv(venv: Path, lock: Path) -> bool:
+def ensure_rasa_venv(venv: Path, lock: Path, log: IO[bytes] | None = None) -> bool:
     """Make ``venv`` contain exactly the pins of ``lock``. Return True if anything changed.
 
     Fast path: if ``venv/.ivr-lock.sha256`` equals the lock's SHA-256, do nothing.
@@ -153,7 +162,7 @@ def ensure_rasa_venv(venv: Path, lock: Path) -> bool:
     marker.unlink(missing_ok=True)
     py = _venv_python(venv)
     if not py.exists():
-        _create_venv(venv)
+        _create_venv(venv, log)
     _run(
         [
             py,
@@ -165,10 +174,11 @@ def ensure_rasa_venv(venv: Path, lock: Path) -> bool:
             "--no-warn-script-location",
             "-r",
             lock,
-        ]
+        ],
+        log=log,
     )
-    _remove_unlocked(py, lock)
-    _run([py, "-c", _SMOKE], quiet=True)
+    _remove_unlocked(py, lock, log)
+    _run([py, "-c", _SMOKE], quiet=log is None, log=log)
     tmp = marker.with_suffix(".tmp")
     tmp.write_text(digest + "\n")
     tmp.replace(marker)

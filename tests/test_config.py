@@ -153,7 +153,8 @@ def test_config_is_frozen() -> None:
 def test_missing_auth_token_names_the_setting() -> None:
     message = config_error(None, {})
     assert "twilio.auth_token" in message
-    assert "insecure_skip_signature" in message
+    assert "IVR_TWILIO_AUTH_TOKEN" in message
+    assert "secrets.toml" in message
 
 
 def test_insecure_skip_signature_allows_no_token() -> None:

@@ -8,6 +8,7 @@ import shutil
 import tempfile
 import urllib.request
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -18,6 +19,10 @@ from ivr.core.types import Language
 log = logging.getLogger(__name__)
 
 _CHUNK = 1 << 20
+_READ = 64 << 10
+
+# Called as bytes arrive: (bytes so far, total from Content-Length or None).
+Progress = Callable[[int, int | None], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,8 +48,10 @@ DEFAULT_MODELS: dict[Language, ModelSpec] = {
 }
 
 
-def ensure_model(spec: ModelSpec, cache_dir: Path, *, timeout_s: float = 60.0) -> Path:
-    """Return a validated model directory, downloading and extracting it if needed."""
+def ensure_model(spec: ModelSpec, cache_dir: Path, *, timeout_s: float = 60.0,
+                 progress: Progress | None = None) -> Path:
+    """Return a validated model directory, downloading and extracting it if needed.
+    ``cache_dir`` belongs to the downloader: an incomplete model there is replaced."""
     if spec.local_path is not None:
         return validate_model_dir(spec.local_path).path
     target = cache_dir / spec.name
@@ -55,7 +62,7 @@ def ensure_model(spec: ModelSpec, cache_dir: Path, *, timeout_s: float = 60.0) -
             log.warning("cached model %s is incomplete; downloading again", target)
             shutil.rmtree(target)
     cache_dir.mkdir(parents=True, exist_ok=True)
-    archive = _download(spec, cache_dir, timeout_s)
+    archive = _download(spec, cache_dir, timeout_s, progress)
     try:
         _verify_archive(spec, archive)
         _extract(archive, target)
@@ -64,14 +71,24 @@ def ensure_model(spec: ModelSpec, cache_dir: Path, *, timeout_s: float = 60.0) -
     return validate_model_dir(target).path
 
 
-def _download(spec: ModelSpec, cache_dir: Path, timeout_s: float) -> Path:
+def _download(spec: ModelSpec, cache_dir: Path, timeout_s: float,
+              progress: Progress | None) -> Path:
     final = cache_dir / f"{spec.name}.zip"
     fd, tmp_name = tempfile.mkstemp(prefix=f".{spec.name}.", suffix=".part", dir=cache_dir)
     tmp = Path(tmp_name)
     log.info("downloading %s from %s", spec.name, spec.url)
     try:
         with open(fd, "wb") as out, urllib.request.urlopen(spec.url, timeout=timeout_s) as resp:
-            shutil.copyfileobj(resp, out, _CHUNK)
+            length = resp.headers.get("Content-Length")
+            total = int(length) if length and length.isdigit() else None
+            done = 0
+            while block := resp.read(_READ):
+                out.write(block)
+                done += len(block)
+                if progress is not None:
+                    progress(done, total)
+            if total is not None and done != total:
+                raise OSError(f"connection closed after {done} of {total} bytes")
         tmp.replace(final)
     except (OSError, ValueError) as exc:
         tmp.unlink(missing_ok=True)

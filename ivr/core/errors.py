@@ -21,6 +21,7 @@ class ErrorCode(StrEnum):
     SIGNATURE_INVALID = "signature_invalid"
     STORE_FAILED = "store_failed"
     PROVIDER_API_FAILED = "provider_api_failed"
+    SETUP_FAILED = "setup_failed"
 
 
 class IvrError(Exception):
@@ -71,3 +72,7 @@ class StoreError(IvrError):
 
 class ProviderApiError(IvrError):
     code = ErrorCode.PROVIDER_API_FAILED
+
+
+class SetupError(IvrError):
+    code = ErrorCode.SETUP_FAILED

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
+import signal
 import sys
 import tempfile
 import time
@@ -22,6 +23,9 @@ _SPAWN = multiprocessing.get_context("spawn")
 
 def worker_main(conn: Connection) -> None:
     """Child entry point: serve jobs until the pipe closes or ``None`` arrives."""
+    # Ctrl-C reaches the whole foreground process group; the parent ends its workers itself
+    # (a KeyboardInterrupt here would only print a traceback on the person's terminal).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - pyttsx3 prints on every save
     from ivr.tts.pyttsx3_engine import Pyttsx3Renderer
 

@@ -88,6 +88,9 @@ def start_server(tmp: Path, **overrides: str) -> Server:
         IVR_RASA_ACTIONS_PORT=str(free_port()),
         IVR_ASR_NO_INPUT_MS="2500",
         IVR_AGENTS_MAX_WAIT_S="8",
+        # Set (empty) so `ivr serve` does not generate an API token: these tests read /api/*
+        # from loopback without one.
+        IVR_SERVER_API_TOKEN="",
     )
     env.update(overrides)
     subprocess.run([str(IVR), "customers", "import", str(CUSTOMERS), "--db",
