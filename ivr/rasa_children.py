@@ -14,10 +14,12 @@ from __future__ import annotations
 import dataclasses
 import os
 import secrets
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import aiohttp
 
+import ivr.text
 from ivr.cluster.rasa_state import rasa_state
 from ivr.config import Config
 from ivr.core.errors import ConfigError
@@ -46,6 +48,18 @@ def ensure_rasa_tokens(config: Config) -> Config:
 def _inherited_env() -> dict[str, str]:
     """The IVR's environment minus its own settings and secrets (IVR_*)."""
     return {k: v for k, v in os.environ.items() if not k.startswith("IVR_")}
+
+
+def ivr_import_root() -> Path:
+    """The directory that holds the ``ivr`` package (the checkout, or site-packages)."""
+    return Path(ivr.text.__file__).resolve().parents[2]
+
+
+def rasa_env() -> dict[str, str]:
+    """Environment for every Rasa process (training, server, action server): the Rasa venv
+    lacks the IVR's dependencies but imports ``ivr.text`` (standard library only) from here."""
+    paths = [str(ivr_import_root()), *filter(None, os.environ.get("PYTHONPATH", "").split(":"))]
+    return {**RASA_ENV, "PYTHONPATH": ":".join(dict.fromkeys(paths))}
 
 
 def _http_ok(http: aiohttp.ClientSession, url: str) -> HealthCheck:
@@ -96,7 +110,7 @@ def rasa_children(config: Config, http: aiohttp.ClientSession) -> list[ChildSpec
               "--credentials", str(rasa.project_dir / "credentials.yml")],
         health=bridge.healthy,
         cwd=rasa.project_dir,
-        env={**RASA_ENV, "IVR_RASA_TOKEN": rasa.auth_token,
+        env={**rasa_env(), "IVR_RASA_TOKEN": rasa.auth_token,
              "IVR_ACTIONS_TOKEN": rasa.actions_token, **shared.env},
         startup_timeout_s=rasa.startup_timeout_s,
         base_env=_inherited_env(),
@@ -106,7 +120,7 @@ def rasa_children(config: Config, http: aiohttp.ClientSession) -> list[ChildSpec
         argv=[str(exe), "-m", "ivr_rasa.serve", "actions", "--port", str(rasa.actions_port)],
         health=_http_ok(http, f"http://127.0.0.1:{rasa.actions_port}/health"),
         cwd=rasa.project_dir,
-        env={**RASA_ENV, "IVR_ACTIONS_TOKEN": rasa.actions_token,
+        env={**rasa_env(), "IVR_ACTIONS_TOKEN": rasa.actions_token,
              "IVR_API_URL": f"http://127.0.0.1:{config.server.port}",
              "IVR_INTERNAL_TOKEN": config.server.internal_token},
         startup_timeout_s=rasa.startup_timeout_s,

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ivr.config import ROOT, Config
 from ivr.core.errors import ConfigError, SetupError
-from ivr.rasa_children import RASA_ENV
+from ivr.rasa_children import rasa_env
 
 Say = Callable[[str], None]
 
@@ -111,7 +111,7 @@ def train(config: Config, say: Say) -> None:
     out.mkdir(parents=True, exist_ok=True)
     log_path = config.server.data_dir / "logs" / "rasa-train.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    env = dict(os.environ, **RASA_ENV)
+    env = dict(os.environ, **rasa_env())  # PYTHONPATH: the NLU pipeline imports ivr.text
     env["RASA_CACHE_DIRECTORY"] = str(config.server.cache_dir / "rasa-train-cache")
     name = config.rasa.model.name.removesuffix(".tar.gz")
     cmd = [str(rasa), "train", "--fixed-model-name", name, "--out", str(out)]

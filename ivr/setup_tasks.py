@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -34,7 +35,8 @@ def tree_digest(paths: Iterable[Path], extra: str = "", *, root: Path | None = N
     h = hashlib.sha256(extra.encode())
     for path in sorted(paths):
         if path.is_file():
-            name = path.relative_to(root) if root is not None else path
+            # relative even outside root (ivr/text beside rasa_project: "../ivr/text/...")
+            name = Path(os.path.relpath(path, root)) if root is not None else path
             h.update(str(name).encode())
             h.update(path.read_bytes())
     return h.hexdigest()
@@ -123,7 +125,7 @@ def train_rasa(config: Config, *, force: bool) -> bool:
              f"({rasa_train.cached_model(config.server.cache_dir, digest)})")
         stamp.save(digest)
         return True
-    _say("Rasa model: training (3-6 minutes on 2 cores; output in "
+    _say("Rasa model: training (about a minute on 2 cores; output in "
          f"{config.server.data_dir / 'logs' / 'rasa-train.log'})")
     started = time.monotonic()
     rasa_train.train(config, _say)

@@ -47,7 +47,7 @@ def spoken(turns: list[dict[str, Any]]) -> list[str]:
 
 W = {  # words per language
     "zh": dict(yes="是", no="不是", right="对", wrong="不对", none="没有了", five="五 分",
-               four="四 分", one="一 分", fb="没有了", decline="不用了", ok="好的",
+               four="四 分", one="一 分", fb="没有了", decline="不用了", ok="好的", no_rate="不用了",
                id_happy="一 二 三 四", id_inactive="五 六 七 八", id_pay="二 四 六 八",
                bad1="九 九 九 九", bad2="八 八 八 八", busy="不方便", later="晚点再打",
                phone="手机号", card="银行卡", agent="转人工", complaint="投诉", fraud="被盗",
@@ -55,6 +55,7 @@ W = {  # words per language
                security="账户安全", payfail="支付失败 怎么办", junk="地址 手机号"),
     "en": dict(yes="yes", no="no", right="correct", wrong="wrong", none="nothing else",
                five="five", four="four", one="one", fb="nothing", decline="no", ok="sure",
+               no_rate="no thanks",
                id_happy="one two three four", id_inactive="five six seven eight",
                id_pay="two four six eight", bad1="nine nine nine nine",
                bad2="eight eight eight eight", busy="busy", later="later", phone="phone",
@@ -116,6 +117,10 @@ for lang, w in W.items():
     add("low_rating", "Rates the call 1: one empathetic sentence, then an agent.", happy,
         [*opening, say(w["none"]), say(w["one"])], outcome="escalated",
         escalation_reason="low_rating", escalation_priority="high", rating=1)
+    add("decline_rating", "Does not want to rate: no pressure, on to the feedback question; no "
+        "rating is stored and no offer made.", happy,
+        [*opening, say(w["none"]), say(w["no_rate"]), say(w["fb"])], **done, rating=None,
+        offer="not_offered")
     add("agent_request", "Asks for a human agent right after confirming identity.", happy,
         [say(w["yes"]), say(w["agent"])], outcome="escalated",
         escalation_reason="agent_request")

@@ -61,7 +61,10 @@ RELOCK_OVERRIDES = {
     "matplotlib": "matplotlib>=3.6,<3.8",  # rasa says <3.6: no cp311 wheels there
     "dask": "dask==2022.10.2",  # marker excludes 3.11; name it explicitly
 }
-RELOCK_EXTRA = ["jieba>=0.39,<0.43"]  # rasa[jieba] extra, for JiebaTokenizer
+RELOCK_EXTRA = [
+    "jieba>=0.39,<0.43",  # rasa[jieba] extra, for JiebaTokenizer
+    "pytest>=7.4,<8",  # action-server unit tests (pytest 8+ needs packaging>=22; rasa pins 20.9)
+]
 RELOCK_DROP = {"rasa-sdk", "rasa_sdk"}  # installed in step 1 with --no-deps
 
 # Packages that must never appear in the lock (installer tooling of the venv itself).

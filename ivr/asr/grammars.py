@@ -22,18 +22,22 @@ from ivr.core.types import Expectation, Language
 UNK = "[unk]"
 
 # Phrases accepted in every closed grammar: what a caller may say at any question — asking
-# for an agent or a repeat, complaining, or reporting fraud (each escalates in the dialogue).
+# for an agent or a repeat, complaining or angry (太差了, 我要销户, this is ridiculous), or
+# reporting fraud (each escalates in the dialogue).
 _CONTROL: dict[Language, tuple[str, ...]] = {
     Language.ZH: (
         "转人工", "人工", "人工客服", "人工服务", "找人工", "客服",
         "再说一遍", "再说一次", "重复一遍", "没听清", "什么",
         "投诉", "我要投诉", "被盗", "账户被盗", "被盗刷",
+        "太差了", "太差", "我要销户", "销户", "注销账户", "生气", "太过分了", "太离谱了",
     ),
     Language.EN: (
         "agent", "an agent", "representative", "a representative", "person", "a person",
         "human", "operator", "speak to an agent", "talk to a person", "customer service",
         "repeat", "repeat that", "say again", "say that again", "pardon", "sorry", "what",
         "complaint", "i want to complain", "stolen", "account stolen", "fraud",
+        "this is ridiculous", "ridiculous", "terrible", "this is terrible",
+        "close my account", "i want to close my account", "cancel my account",
     ),
 }
 
@@ -44,6 +48,10 @@ _PHRASES: dict[Language, dict[Expectation, tuple[str, ...]]] = {
             "没问题", "没有问题", "有",
             "不是", "不对", "不", "不用", "不用了", "不要", "没有", "不可以", "不行",
             "不方便", "打错了", "晚点再打",
+            # "are these correct?" may be answered by naming the wrong item
+            "手机号不对", "手机号错了", "电话不对", "地址不对", "地址错了", "名字不对",
+            "姓名不对", "银行卡不对", "卡号不对", "手机号", "地址", "银行卡", "名字",
+            "换银行卡",
         ),
         Expectation.DIGITS: (
             "零", "〇", "一", "幺", "二", "两", "三", "四", "五", "六", "七", "八", "九",
@@ -53,6 +61,9 @@ _PHRASES: dict[Language, dict[Expectation, tuple[str, ...]]] = {
             "一分", "二分", "两分", "三分", "四分", "五分",
             "一星", "二星", "两星", "三星", "四星", "五星",
             "非常满意", "很满意", "满意", "还可以", "一般", "不满意", "很不满意", "非常不满意",
+            "还行", "一般般", "不太满意", "不是很满意", "挺好", "不错",
+            # declining to rate
+            "不用了", "不想评", "不评了", "不打分", "算了", "不用",
         ),
     },
     Language.EN: {
@@ -61,6 +72,11 @@ _PHRASES: dict[Language, dict[Expectation, tuple[str, ...]]] = {
             "that's correct", "right", "that's right", "of course",
             "no", "nope", "no thanks", "not really", "wrong", "not now", "busy", "later",
             "wrong number",
+            # "are these correct?" may be answered by naming the wrong item
+            "the phone number is wrong", "the address is wrong", "the name is wrong",
+            "wrong phone number", "wrong address", "phone wrong", "phone number wrong",
+            "address wrong", "bank card wrong", "phone", "address", "bank card", "name",
+            "change bank card",
         ),
         Expectation.DIGITS: (
             "zero", "oh", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
@@ -71,6 +87,9 @@ _PHRASES: dict[Language, dict[Expectation, tuple[str, ...]]] = {
             "very satisfied", "satisfied", "neutral", "okay", "not satisfied", "unsatisfied",
             "dissatisfied", "very unsatisfied", "very dissatisfied",
             "excellent", "very good", "good", "bad", "very bad", "poor",
+            "it was okay", "not really satisfied", "not great", "not bad", "average", "fine",
+            # declining to rate
+            "i'd rather not", "no thanks", "no", "skip", "not now", "nothing",
         ),
     },
 }

@@ -1,4 +1,9 @@
-"""The bridge to Rasa's REST channel: one shared client session, sender = call id, timeouts."""
+"""The bridge to Rasa's REST channel: one shared client session, sender = call id, timeouts.
+
+Caller text passes through the one normaliser (:func:`ivr.text.normalize`) here, the narrowest
+place every recognizer result crosses on its way to Rasa; intent messages ("/call_start",
+keypad "/rate{...}") are sent as they are. The call transcript keeps the recognizer's raw text.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +18,7 @@ import aiohttp
 
 from ivr.core.errors import DialogueError, ErrorCode
 from ivr.dialogue.turns import BotTurn, parse_bot_messages
+from ivr.text import normalize
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +49,8 @@ class RasaBridge:
     async def send(
         self, sender: str, message: str, metadata: Mapping[str, Any] | None = None
     ) -> DialogueReply:
+        if not message.startswith("/"):
+            message = normalize(message)
         body = {"sender": sender, "message": message, "metadata": dict(metadata or {})}
         started = time.perf_counter()
         url = f"{self._base}{CHANNEL_PATH}"

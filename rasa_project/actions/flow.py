@@ -19,8 +19,10 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import api
+from actions import confidence as C
 from actions import texts as T
-from actions.dialogue import ActionRepeatLast, handle_no_match
+from actions.dialogue import ActionRepeatLast, handle_no_match, last_bot_turn
+from ivr.text import means_no_problem, normalize, parse_item, parse_rating
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +48,9 @@ def call_sid(tracker: Tracker) -> str:
 
 
 def user_text(tracker: Tracker) -> str:
-    return str((tracker.latest_message or {}).get("text") or "").strip()
+    """The caller's words in the one normalised form (keypad/intent messages as sent)."""
+    text = str((tracker.latest_message or {}).get("text") or "").strip()
+    return text if text.startswith("/") else normalize(text)
 
 
 def spoken_text(tracker: Tracker) -> str:
@@ -122,6 +126,17 @@ class Flow:
         self.say(f"utter_ask_{question}", **kwargs)
         self.set("awaiting", question)
         return self.events
+
+    def ask_confirm(self, kind: str, **values: Any) -> list[EventType]:
+        """Read a low-confidence answer back as a yes/no question before acting on it; the
+        bot turn that asked the original question is kept so a "no" can ask it again."""
+        title = self.t.get_slot("customer_title") or ""
+        previous = [{"text": e.get("text"), "custom": (e.get("data") or {}).get("custom")}
+                    for e in last_bot_turn(self.t.events)]
+        self.set("pending_answer", {"kind": kind, "question": self.get("awaiting"),
+                                    "repeat": previous, **values})
+        self.set("confirm_what", C.confirm_what(kind, self.lang, title=title, **values))
+        return self.ask(C.CONFIRM_QUESTION)
 
     def add_to(self, slot: str, item: Any) -> list[Any]:
         items = _add(list(self.get(slot) or []), item)
@@ -268,6 +283,8 @@ class ActionIdentityConfirmed(FlowAction):
     action_name = "action_identity_confirmed"
 
     async def step(self, flow: Flow, domain: dict[str, Any]) -> list[EventType]:
+        if C.unsure(flow.t):
+            return flow.ask_confirm(C.IDENTITY_YES)
         flow.say("utter_identity_confirmed")
         flow.say("utter_privacy_notice")
         # Only whether the ID ends in X (for the keypad hint); the record is read, not kept,
@@ -282,6 +299,19 @@ class ActionIdentityConfirmed(FlowAction):
             flow.set("awaiting", "id_check")
             return flow.events
         return flow.ask("id_check")
+
+
+class ActionIdentityDenied(FlowAction):
+    """Not the customer: apologise and hang up (`wrong_party`) — after a read-back when the
+    recognizer was unsure, since the call cannot be taken back."""
+
+    action_name = "action_identity_denied"
+
+    async def step(self, flow: Flow, domain: dict[str, Any]) -> list[EventType]:
+        if C.unsure(flow.t):
+            return flow.ask_confirm(C.IDENTITY_NO)
+        flow.say("utter_wrong_party")
+        return flow.events
 
 
 def id_result(tracker: Tracker) -> str | None:
@@ -331,24 +361,17 @@ class ActionInfoConfirmed(FlowAction):
         return flow.continue_to_questions(record)
 
 
-NO_PROBLEM = ("没有问题", "没问题", "no problem", "没毛病")
-
-
-def means_no_problem(text: str) -> bool:
-    """"没有问题" answers "are these correct?" with yes, although it is a deny elsewhere."""
-    low = text.lower()
-    return any(w in low for w in NO_PROBLEM) and not any(
-        w in low for w in ("不对", "错", "wrong", "不是"))
-
-
 class ActionInfoDenied(FlowAction):
     """"Not correct" -> which item? ("没有问题" here means the details are fine.)"""
 
     action_name = "action_info_denied"
 
     async def step(self, flow: Flow, domain: dict[str, Any]) -> list[EventType]:
-        if means_no_problem(user_text(flow.t)):
+        text = user_text(flow.t)
+        if means_no_problem(text):
             return await ActionInfoConfirmed().step(flow, domain)
+        if parse_item(text) is not None:  # "不对, 手机号换了"
+            return await ActionRecordCorrection().step(flow, domain)
         return flow.ask("which_item")
 
 
@@ -358,7 +381,7 @@ class ActionRecordCorrection(FlowAction):
     action_name = "action_record_correction"
 
     async def step(self, flow: Flow, domain: dict[str, Any]) -> list[EventType]:
-        item = T.parse_item(user_text(flow.t))
+        item = parse_item(user_text(flow.t))
         if item is None:
             if flow.get("awaiting") == "which_item":
                 return await handle_no_match(flow.d, flow.t, domain, flow.events)
@@ -430,7 +453,7 @@ class ActionFaqInfoChange(FlowAction):
     action_name = "action_faq_info_change"
 
     async def step(self, flow: Flow, domain: dict[str, Any]) -> list[EventType]:
-        if T.parse_item(user_text(flow.t)) == "card":
+        if parse_item(user_text(flow.t)) == "card":
             return await flow.bank_card_change()
         await flow.post_results(faq_topics=_add(list(flow.get("faq_topics") or []),
                                                 TOPIC_INFO))
@@ -515,14 +538,21 @@ class ActionFraud(FlowAction):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
         flow = Flow(dispatcher, tracker)
-        text = spoken_text(tracker)
+        if C.unsure(tracker):
+            return flow.ask_confirm(C.FRAUD)
+        return await self.report(flow)
+
+    async def report(self, flow: Flow) -> list[EventType]:
+        text = spoken_text(flow.t)
+        if flow.get("awaiting") == C.CONFIRM_QUESTION:  # the report itself came before
+            text = ""
         try:
             await flow.followup("fraud_report", "suspected fraud or unrecognised transaction"
                                 + (f" (said: {text})" if text else ""), 1)
             await flow.post_results(faq_topics=_add(list(flow.get("faq_topics") or []),
                                                     TOPIC_SECURITY))
         except api.ApiError as exc:
-            log.warning("call %s: could not record the fraud report: %s", call_sid(tracker), exc)
+            log.warning("call %s: could not record the fraud report: %s", call_sid(flow.t), exc)
         return flow.handoff("utter_handoff_fraud")
 
 
@@ -579,13 +609,20 @@ class ActionRate(FlowAction):
     action_name = "action_rate"
 
     async def step(self, flow: Flow, domain: dict[str, Any]) -> list[EventType]:
-        if intent(flow.t) == "deny":  # does not want to rate: no pressure, go on to feedback
+        rating = parse_rating(user_text(flow.t), T.entity_value(flow.t.latest_message,
+                                                                    "rating"))
+        if rating is None and intent(flow.t) == "deny":
+            # does not want to rate ("不用了", "I'd rather not"): no pressure, go on to feedback
             flow.say("utter_feedback_none")
             return flow.ask("feedback")
-        rating = T.parse_rating(user_text(flow.t), T.entity_value(flow.t.latest_message,
-                                                                    "rating"))
         if rating is None:
             return await handle_no_match(flow.d, flow.t, domain, flow.events)
+        if rating <= 2 and C.unsure(flow.t):
+            return flow.ask_confirm(C.LOW_RATING, rating=rating)
+        return await self.rate(flow, rating)
+
+    async def rate(self, flow: Flow, rating: int) -> list[EventType]:
+        """Store the rating; 1-2 → empathy + agent, else thanks and the feedback question."""
         try:
             await flow.post_results(rating=rating)
         except api.ApiError as exc:

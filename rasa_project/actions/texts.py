@@ -1,4 +1,4 @@
-"""Language-specific pieces that fill the domain's response templates, and answer parsing.
+"""Language-specific pieces that fill the domain's response templates, and callback times.
 
 Pure functions (no Rasa imports) so they can be unit-tested. Numbers that identify something
 (phone, card) are spelled digit by digit with spaces so the TTS reads them one by one.
@@ -12,28 +12,11 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from ivr.text import normalize
+
 # ------------------------------------------------------------------ answer parsing
-
-_ZH_DIGITS = {"零": "0", "〇": "0", "洞": "0", "幺": "1", "一": "1", "壹": "1", "二": "2", "两": "2",
-              "贰": "2", "三": "3", "叁": "3", "四": "4", "肆": "4", "五": "5", "伍": "5",
-              "六": "6", "陆": "6", "七": "7", "柒": "7", "八": "8", "捌": "8", "九": "9", "玖": "9"}
-_EN_DIGITS = {"zero": "0", "oh": "0", "o": "0", "one": "1", "won": "1", "two": "2", "to": "2",
-              "too": "2", "three": "3", "tree": "3", "four": "4", "for": "4", "five": "5",
-              "six": "6", "seven": "7", "eight": "8", "ate": "8", "nine": "9"}
-
-
-def digits_in(text: str) -> str:
-    """All digits said or typed in ``text``, in order ("一 二 三 四" -> "1234")."""
-    out: list[str] = []
-    for token in re.findall(r"[a-zA-Z]+|\d|[^\sa-zA-Z\d]", text or ""):
-        low = token.lower()
-        if token.isdigit():
-            out.append(token)
-        elif low in _EN_DIGITS:
-            out.append(_EN_DIGITS[low])
-        elif token in _ZH_DIGITS:
-            out.append(_ZH_DIGITS[token])
-    return "".join(out)
+# Ratings, yes/no, items, "no problem" and digits are parsed by the IVR's ``ivr.text`` (one
+# normaliser, one set of parsers for both sides). Callback times are still parsed here.
 
 
 def entity_value(message: dict[str, Any], name: str) -> Any:
@@ -43,59 +26,9 @@ def entity_value(message: dict[str, Any], name: str) -> Any:
     return None
 
 
-_RATING_WORDS: list[tuple[str, int]] = [
-    ("非常不满意", 1), ("很不满意", 1), ("特别不满意", 1), ("very unsatisfied", 1),
-    ("very dissatisfied", 1), ("very bad", 1), ("terrible", 1), ("awful", 1),
-    ("不满意", 2), ("不太满意", 2), ("unsatisfied", 2), ("dissatisfied", 2),
-    ("not satisfied", 2), ("not happy", 2), ("poor", 2), ("bad", 2),
-    ("非常满意", 5), ("很满意", 5), ("特别满意", 5), ("very satisfied", 5), ("excellent", 5),
-    ("perfect", 5), ("very good", 5), ("great", 5),
-    ("一般", 3), ("还行", 3), ("还可以", 3), ("马马虎虎", 3), ("neutral", 3), ("average", 3),
-    ("so so", 3), ("okay", 3),
-    ("满意", 4), ("satisfied", 4), ("good", 4), ("happy", 4),
-]
-
-
-def parse_rating(text: str, entity: Any = None) -> int | None:
-    """1..5 from a keypad entity, a number ("五 分", "four", "4") or a satisfaction phrase."""
-    if entity is not None:
-        try:
-            value = int(float(str(entity)))
-        except ValueError:
-            value = 0
-        if 1 <= value <= 5:
-            return value
-    digits = digits_in(text)
-    if len(digits) == 1 and 1 <= int(digits) <= 5:
-        return int(digits)
-    low = (text or "").lower()
-    for word, value in _RATING_WORDS:
-        if word in low:
-            return value
-    return None
-
-
-ITEMS = ("name", "phone", "card", "city")
-_ITEM_WORDS: list[tuple[str, str]] = [
-    ("银行卡", "card"), ("卡号", "card"), ("bank", "card"), ("card", "card"), ("卡", "card"),
-    ("手机", "phone"), ("电话", "phone"), ("号码", "phone"), ("phone", "phone"),
-    ("mobile", "phone"), ("number", "phone"),
-    ("地址", "city"), ("城市", "city"), ("住址", "city"), ("address", "city"), ("city", "city"),
-    ("名字", "name"), ("姓名", "name"), ("名", "name"), ("name", "name"),
-]
-
-
-def parse_item(text: str) -> str | None:
-    low = (text or "").lower()
-    for word, item in _ITEM_WORDS:
-        if word in low:
-            return item
-    return None
-
-
 def parse_callback(text: str, lang: str) -> tuple[float, str]:
     """(due_in_hours, spoken phrase) for a callback time; a sensible default when unclear."""
-    low = (text or "").lower()
+    low = normalize(text or "").lower()
     table = [
         (("明天上午", "tomorrow morning"), 18.0, "明天上午", "tomorrow morning"),
         (("明天下午", "tomorrow afternoon"), 22.0, "明天下午", "tomorrow afternoon"),

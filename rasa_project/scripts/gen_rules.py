@@ -22,17 +22,22 @@ ALL_INTENTS = ["affirm", "deny", "request_agent", "goodbye", "repeat", "thanks",
                "inform_item",
                *FAQ, "faq_bank_card", "nlu_fallback"]
 
-# intent -> (actions, awaiting afterwards or None); valid whatever is pending
-GLOBAL: dict[str, tuple[list[str], str | None]] = {
-    "request_agent": (["utter_handoff_agent"], None),
-    "complaint": (["action_complaint"], None),
-    "fraud": (["action_fraud"], None),
-    "faq_bank_card": (["action_bank_card_change"], None),
-    "goodbye": (["action_goodbye"], None),
-    "repeat": (["action_repeat_last"], None),
-    "nlu_fallback": (["action_rephrase"], None),
-    "out_of_scope": (["action_out_of_scope"], None),
-    "reschedule": (["action_ask_callback_time"], "callback_time"),
+CONFIRM = "confirm_answer"  # a low-confidence answer read back (actions/confidence.py)
+QUESTIONS = ["identity", "callback_time", "id_check", "info_confirm", "which_item",
+             "proactive_help", "any_question", "anything_else", "payment_scenario",
+             "payment_retried", "rating", "feedback", "offer"]
+
+# intent -> (actions, possible awaiting afterwards, None = unchanged); valid whatever is pending
+GLOBAL: dict[str, tuple[list[str], list[str | None]]] = {
+    "request_agent": (["utter_handoff_agent"], [None]),
+    "complaint": (["action_complaint"], [None]),
+    "fraud": (["action_fraud"], [None, CONFIRM]),  # heard unsure: "did you say ...?"
+    "faq_bank_card": (["action_bank_card_change"], [None]),
+    "goodbye": (["action_goodbye"], [None]),
+    "repeat": (["action_repeat_last"], [None]),
+    "nlu_fallback": (["action_rephrase"], [None]),
+    "out_of_scope": (["action_out_of_scope"], [None]),
+    "reschedule": (["action_ask_callback_time"], ["callback_time"]),
 }
 
 FAQ_ANSWERS = [
@@ -52,8 +57,8 @@ ANY_TEXT = ["affirm", "deny", "thanks", "out_of_scope", "inform_item", "inform_d
 # pending question -> [(intents, action, possible `awaiting` afterwards)]
 TABLE: dict[str, list[tuple[list[str], str, list[str | None]]]] = {
     "identity": [
-        (["affirm"], "action_identity_confirmed", ["id_check"]),
-        (["deny"], "utter_wrong_party", [None]),
+        (["affirm"], "action_identity_confirmed", ["id_check", CONFIRM]),
+        (["deny"], "action_identity_denied", [CONFIRM, None]),
     ],
     # free-text answers: whatever NLU makes of them (even a low-confidence nlu_fallback with
     # words in it) is the answer; the action treats the IVR's bare /nlu_fallback as a no-match
@@ -95,7 +100,7 @@ TABLE: dict[str, list[tuple[list[str], str, list[str | None]]]] = {
         (["deny"], "action_payment_try_first", ["anything_else"]),
     ],
     "rating": [
-        (["rate", "inform_digits", "deny"], "action_rate", ["feedback", None]),
+        (["rate", "inform_digits", "deny"], "action_rate", ["feedback", CONFIRM, None]),
     ],
     "feedback": [
         (["affirm"], "action_ask_feedback_go_ahead", ["feedback"]),
@@ -104,6 +109,11 @@ TABLE: dict[str, list[tuple[list[str], str, list[str | None]]]] = {
     ],
     "offer": [
         (["affirm", "deny"], "action_offer_answer", [None]),
+    ],
+    # yes: act on what was heard; no: the original question again (any of them)
+    CONFIRM: [
+        (["affirm", "deny", "rate", "inform_digits"], "action_confirm_answer",
+         [*QUESTIONS, None]),
     ],
 }
 
@@ -129,9 +139,20 @@ def main() -> None:
     blocks.append(rule("call start -> opening, identity question",
                        steps_for("call_start", ["utter_opening", "action_ask_identity"],
                                  "identity")))
-    for intent, (actions, after) in GLOBAL.items():
-        blocks.append(rule(f"any time: {intent} -> {' + '.join(actions)}",
-                           steps_for(intent, actions, after)))
+    for intent, (actions, afters) in GLOBAL.items():
+        name = f"any time: {intent} -> {' + '.join(actions)}"
+        if len(afters) == 1:
+            blocks.append(rule(name, steps_for(intent, actions, afters[0])))
+            continue
+        # An action that may set `awaiting` or leave it: Rasa's incomplete-rule check wants the
+        # slot in every rule's state, so "unchanged" is one rule per pending question.
+        for after in afters:
+            if after is not None:
+                blocks.append(rule(f"{name} -> {after}", steps_for(intent, actions, after)))
+                continue
+            for question in [*QUESTIONS, CONFIRM]:
+                blocks.append(rule(f"{question}: {name}", steps_for(intent, actions, None),
+                                   question))
     for question, answers in TABLE.items():
         handled: set[str] = set()
         for intents, action, afters in answers:

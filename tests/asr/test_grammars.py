@@ -6,6 +6,7 @@ import pytest
 
 from ivr.asr.grammars import UNK, fit_grammar, fit_phrase, fit_phrases, phrases
 from ivr.asr.lexicon import ModelLexicon, WordSet
+from ivr.asr.vosk_engine import VoskEngine
 from ivr.core.types import Expectation, Language
 
 ZH_DIGITS = set("零一二三四五六七八九")
@@ -114,3 +115,44 @@ def test_phrases_have_no_duplicates(lang: Language) -> None:
     for expect in (Expectation.YES_NO, Expectation.DIGITS, Expectation.RATING):
         items = phrases(lang, expect)
         assert len(items) == len(set(items)), (lang, expect)
+
+
+# What the spec lets a caller say at any closed question (CONVERSATION.md): complaint and
+# anger, declining to rate, naming the wrong item at "are these correct?".
+ANY_CLOSED = {Language.ZH: ("太差了", "我要销户", "投诉", "转人工"),
+              Language.EN: ("this is ridiculous", "i want to close my account", "complaint",
+                            "agent")}
+SPEC_PHRASES = {
+    (Language.ZH, Expectation.RATING): ("不想评", "不用了", "不太满意", "一般", "还行"),
+    (Language.EN, Expectation.RATING): ("i'd rather not", "no thanks", "not really satisfied",
+                                        "not great", "it was okay"),
+    (Language.ZH, Expectation.YES_NO): ("手机号不对", "地址不对", "名字不对", "银行卡不对"),
+    (Language.EN, Expectation.YES_NO): ("the phone number is wrong", "the address is wrong",
+                                        "wrong phone number"),
+}
+
+
+@pytest.mark.parametrize("lang", list(Language))
+@pytest.mark.parametrize("expect", [Expectation.YES_NO, Expectation.DIGITS, Expectation.RATING])
+def test_closed_grammars_hear_complaints_and_anger(lang: Language, expect: Expectation) -> None:
+    assert set(ANY_CLOSED[lang]) <= set(phrases(lang, expect))
+
+
+@pytest.mark.parametrize(("lang", "expect"), list(SPEC_PHRASES))
+def test_closed_grammars_hear_what_the_spec_allows(lang: Language, expect: Expectation) -> None:
+    assert set(SPEC_PHRASES[(lang, expect)]) <= set(phrases(lang, expect))
+
+
+def test_tiny_models_spell_the_spec_answers_they_can(engine: VoskEngine) -> None:
+    """With the tiny test models (their ~50 words), the fitted grammars still carry a
+    complaint, declining to rate and a wrong item; the rest is reported, not lost silently."""
+    zh_yes_no = engine.grammar(Language.ZH, Expectation.YES_NO) or []
+    assert {"手机号 不对", "地址 不对", "银行卡 不对", "投诉"} <= set(zh_yes_no)
+    zh_rating = engine.grammar(Language.ZH, Expectation.RATING) or []
+    assert {"不用了", "不满意", "投诉"} <= set(zh_rating)
+    en_yes_no = engine.grammar(Language.EN, Expectation.YES_NO) or []
+    assert {"phone wrong", "address wrong", "complaint"} <= set(en_yes_no)
+    en_rating = engine.grammar(Language.EN, Expectation.RATING) or []
+    assert {"no", "complaint", "unsatisfied"} <= set(en_rating)
+    unfitted = fit_grammar(Language.ZH, Expectation.YES_NO, engine.model(Language.ZH).lexicon)
+    assert "我要销户" in unfitted.unfitted

@@ -127,6 +127,22 @@ async def test_each_call_uses_its_own_sender_and_metadata_defaults_to_empty(
     ]
 
 
+@pytest.mark.parametrize(("said", "sent"), [
+    ("帮 我 转 人 工", "帮我转人工"),
+    ("一 二 三 四", "1234"),
+    ("one two three four", "1234"),
+    ("不 满 意", "不满意"),
+    ("/inform_digits{\"digits\": \"1 2\"}", "/inform_digits{\"digits\": \"1 2\"}"),
+    ("/rate{\"rating\": 4}", "/rate{\"rating\": 4}"),
+])
+async def test_caller_text_is_normalised_intent_messages_are_not(
+    rasa: FakeRasa, http: aiohttp.ClientSession, said: str, sent: str
+) -> None:
+    await RasaBridge(http, rasa.url, timeout_s=2).send(SID, said, {"asr_confidence": 0.42})
+    assert rasa.received == [{"sender": SID, "message": sent,
+                              "metadata": {"asr_confidence": 0.42}}]
+
+
 async def test_empty_reply_list_is_an_empty_turn(
     rasa: FakeRasa, http: aiohttp.ClientSession
 ) -> None:

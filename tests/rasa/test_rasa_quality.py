@@ -1,60 +1,64 @@
-"""`rasa test nlu` on the held-out split and `rasa test core` on the test stories, with the real
-trained model. Fails below 0.95 intent F1 per language or on any failing story."""
+"""The real trained model: held-out NLU in three forms through /model/parse (≥ 95 % per
+language, form and path), and `rasa test core` on the test stories (all must pass)."""
 
 from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT = ROOT / "rasa_project"
 RASA = ROOT / ".venv-rasa" / "bin" / "rasa"
+PYTHON = ROOT / ".venv-rasa" / "bin" / "python"
 MODEL = PROJECT / "models" / "ivr.tar.gz"
-HAN = re.compile(r"[\u4e00-\u9fff]")
-ENV = dict(os.environ, RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="2")
+# ivr.text (the normaliser the NLU pipeline runs) comes from the repository root
+ENV = dict(os.environ, RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="2",
+           PYTHONPATH=str(ROOT))
+MIN_ACCURACY = 0.95
 
 pytestmark = pytest.mark.skipif(not MODEL.exists(), reason="no trained model (run make test)")
 
 
-def macro_f1(pairs: list[tuple[str, str]]) -> float:
-    labels = {gold for gold, _ in pairs}
-    scores = []
-    for label in labels:
-        tp = sum(1 for g, p in pairs if g == label and p == label)
-        fp = sum(1 for g, p in pairs if g != label and p == label)
-        fn = sum(1 for g, p in pairs if g == label and p != label)
-        precision = tp / (tp + fp) if tp + fp else 0.0
-        recall = tp / (tp + fn) if tp + fn else 0.0
-        scores.append(2 * precision * recall / (precision + recall) if tp else 0.0)
-    return sum(scores) / len(scores)
-
-
-def test_nlu_held_out_split_f1_per_language(tmp_path: Path) -> None:
-    subprocess.run(
-        [str(RASA), "test", "nlu", "--nlu", "tests/nlu_test.yml", "--model", str(MODEL),
-         "--out", str(tmp_path), "--successes"],
-        cwd=PROJECT, env=ENV, check=True, capture_output=True, timeout=600,
+@pytest.fixture(scope="module")
+def heldout(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    out = tmp_path_factory.mktemp("heldout") / "heldout.json"
+    result = subprocess.run(
+        [str(PYTHON), "tests/eval_heldout.py", "--model", str(MODEL), "--out", str(out)],
+        cwd=PROJECT, env=ENV, capture_output=True, text=True, timeout=1200,
     )
-    rows = []
-    for name in ("intent_successes.json", "intent_errors.json"):
-        path = tmp_path / name
-        if path.exists():
-            rows += json.loads(path.read_text(encoding="utf-8"))
-    assert rows, "rasa test nlu produced no per-example results"
-    by_lang: dict[str, list[tuple[str, str]]] = {"zh": [], "en": []}
-    for row in rows:
-        lang = "zh" if HAN.search(row["text"]) else "en"
-        by_lang[lang].append((row["intent"], row["intent_prediction"]["name"]))
-    for lang, pairs in by_lang.items():
-        assert len(pairs) >= 25, f"held-out {lang} split is too small ({len(pairs)})"
-        f1 = macro_f1(pairs)
-        errors = [(g, p) for g, p in pairs if g != p]
-        assert f1 >= 0.95, f"{lang} intent F1 {f1:.3f} < 0.95; errors: {errors[:10]}"
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    print(result.stdout)  # the figures, per language, form and path (pytest -s shows them)
+    report: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
+    return report
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("form", ["written", "words", "chars"])
+@pytest.mark.parametrize("path", ["raw", "ivr"])
+def test_heldout_intents_per_language_form_and_path(heldout: dict[str, Any], lang: str,
+                                                    form: str, path: str) -> None:
+    """`raw`: the form sent to /model/parse as is (the in-pipeline normaliser must cope);
+    `ivr`: after the IVR's own normaliser, as the dialogue bridge sends it. Accuracy counts an
+    intent that reaches the same action at the question where the phrase is said."""
+    row = heldout[f"{lang}/{form}/{path}"]
+    assert row["n"] >= 300
+    assert row["same_action"] >= MIN_ACCURACY, (
+        f"{lang}/{form}/{path}: {row['same_action']:.3f} < {MIN_ACCURACY}; "
+        f"errors: {row['errors'][:15]}")
+    assert row["macro_f1"] >= 0.93, row["macro_f1"]
+    assert row["ratings_read"] >= MIN_ACCURACY, row["rating_errors"]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_older_heldout_split_as_written(heldout: dict[str, Any], lang: str) -> None:
+    row = heldout[f"legacy-{lang}/written/raw"]
+    assert row["n"] >= 200
+    assert row["macro_f1"] >= 0.95, f"{lang}: {row['macro_f1']:.3f}; {row['errors'][:10]}"
 
 
 def test_core_test_stories_all_pass(tmp_path: Path) -> None:
@@ -66,8 +70,3 @@ def test_core_test_stories_all_pass(tmp_path: Path) -> None:
     failed = tmp_path / "failed_test_stories.yml"
     detail = failed.read_text(encoding="utf-8") if failed.exists() else result.stdout[-3000:]
     assert result.returncode == 0, f"failing test stories:\n{detail}"
-
-
-def test_macro_f1_counts_each_intent() -> None:
-    assert macro_f1([("a", "a"), ("b", "b")]) == 1.0
-    assert macro_f1([("a", "b"), ("b", "b")]) == pytest.approx((0 + 2 / 3) / 2)
