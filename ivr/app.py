@@ -55,6 +55,7 @@ from ivr.web import (
     customers_api,
     dashboard,
     internal,
+    internal_promises,
     telephony_routes,
 )
 from ivr.web.internal import ensure_internal_token
@@ -83,7 +84,7 @@ def build_app(config: Config) -> web.Application:
     app.cleanup_ctx.append(_services_ctx(config, twilio))
     app.on_shutdown.append(_end_calls)
     telephony_routes.setup(app, [twilio])
-    for routes in (api, internal, customers_api, dashboard, campaigns_api):
+    for routes in (api, internal, internal_promises, customers_api, dashboard, campaigns_api):
         routes.setup(app)
     return app
 
