@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import aiohttp
@@ -14,14 +14,17 @@ from aiohttp import web
 
 from ivr.agents.accounts import AgentDirectory
 from ivr.agents.handoff import QueueHandoff
+from ivr.agents.login import LoginGuard
 from ivr.agents.queue import AgentQueue
+from ivr.agents.throttle import Backoff
 from ivr.asr.vosk_engine import VoskEngine
 from ivr.audio.endpoint import EndpointConfig
 from ivr.call.admission import Admitter
 from ivr.call.clock import LoopClock
 from ivr.call.factory import DriverFactory
 from ivr.call.hub import CallHub
-from ivr.call.identity import DigitsToDialogue
+from ivr.call.id_check import IdentityVerifier
+from ivr.call.limits import MediaLimits
 from ivr.call.parts import CallParts
 from ivr.call.policy import AnswerKind, AnswerTiming, CallPolicy
 from ivr.call.prepare import PreparedCall
@@ -31,12 +34,15 @@ from ivr.config import ROOT, Config
 from ivr.core.audio import Pcm
 from ivr.core.pii import PiiFilter
 from ivr.core.types import Language
+from ivr.customers.identity import IdPolicy
+from ivr.customers.idhash import IdHasher
 from ivr.customers.model import FollowUpKind
 from ivr.customers.service import CustomerService
 from ivr.dialogue.bridge import RasaBridge
 from ivr.metrics import Metrics
-from ivr.rasa_children import rasa_children
+from ivr.rasa_children import ensure_rasa_tokens, rasa_children
 from ivr.readiness import Readiness
+from ivr.server_key import derive, server_key
 from ivr.sim.wavio import read_wav_8k
 from ivr.store.agents import SqliteAgentStore
 from ivr.store.customers import SqliteCustomerStore
@@ -54,6 +60,7 @@ from ivr.web import (
     campaigns_api,
     customers_api,
     dashboard,
+    guard,
     internal,
     internal_promises,
     telephony_routes,
@@ -61,6 +68,7 @@ from ivr.web import (
 from ivr.web.internal import ensure_internal_token
 from ivr.web.keys import SERVICES
 from ivr.web.services import Services
+from ivr.web.telephony_routes import SocketLimits
 
 log = logging.getLogger(__name__)
 
@@ -77,15 +85,35 @@ def configure_logging(config: Config) -> None:
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
 
 
-def build_app(config: Config) -> web.Application:
-    config = ensure_internal_token(config)
-    app = web.Application(client_max_size=1 << 20)
-    twilio = _twilio_adapter(config)
-    app.cleanup_ctx.append(_services_ctx(config, twilio))
-    app.on_shutdown.append(_end_calls)
-    telephony_routes.setup(app, [twilio])
+def socket_limits(config: Config) -> SocketLimits:
+    return SocketLimits(config.server.max_media_sockets, config.call.max_message_bytes,
+                        media_limits(config))
+
+
+def media_limits(config: Config) -> MediaLimits:
+    call = config.call
+    return MediaLimits(rate_slack=call.media_rate_slack, burst_s=call.media_burst_s,
+                       max_frame_ms=call.max_frame_ms, messages_per_s=call.max_messages_per_s,
+                       max_wire_errors=call.max_wire_errors)
+
+
+def web_app(config: Config, adapters: Sequence[ProviderAdapter]) -> web.Application:
+    """Every route behind the guard middleware; ``app[SERVICES]`` is set by the caller."""
+    app = web.Application(client_max_size=1 << 20, middlewares=guard.middlewares(config))
+    telephony_routes.setup(app, adapters, socket_limits(config))
     for routes in (api, internal, internal_promises, customers_api, dashboard, campaigns_api):
         routes.setup(app)
+    return app
+
+
+def build_app(config: Config) -> web.Application:
+    config = ensure_internal_token(config)
+    if config.rasa.managed or not config.rasa.auth_token:
+        config = ensure_rasa_tokens(config)
+    twilio = _twilio_adapter(config)
+    app = web_app(config, [twilio])
+    app.cleanup_ctx.append(_services_ctx(config, twilio))
+    app.on_shutdown.append(_end_calls)
     return app
 
 
@@ -163,7 +191,8 @@ def _services_ctx(config: Config, twilio: TwilioAdapter
             executor = ThreadPoolExecutor(config.asr.threads, thread_name_prefix="asr")
             stack.callback(executor.shutdown, wait=False, cancel_futures=True)
 
-            bridge = RasaBridge(http, config.rasa.url, config.rasa.timeout_s)
+            bridge = RasaBridge(http, config.rasa.url, config.rasa.timeout_s,
+                                config.rasa.auth_token)
             supervisor = Supervisor(rasa_children(config, http)) if config.rasa.managed else None
             readiness = Readiness(supervisor, bridge)
             loop = asyncio.get_running_loop()
@@ -179,6 +208,9 @@ def _services_ctx(config: Config, twilio: TwilioAdapter
             readiness.asr_loaded = True
 
             customers = CustomerService(customer_store)
+            key = server_key(config)
+            hasher = IdHasher(key)
+            await customers.protect_ids(hasher)
             queue = AgentQueue(agent_store)
             await _recover_queue(queue, customers)
             control = _twilio_control(config, http)
@@ -190,7 +222,11 @@ def _services_ctx(config: Config, twilio: TwilioAdapter
                 transfer_timeout_s=config.agents.transfer_timeout_s,
             )
             metrics = Metrics()
-            parts = CallParts(store=store, verifier=DigitsToDialogue(), handoff=handoff,
+            identity = config.identity
+            verifier = IdentityVerifier(customer_store, hasher, IdPolicy(
+                identity.max_failures, identity.cooldown_s, identity.min_confidence),
+                calls=store, metrics=metrics)
+            parts = CallParts(store=store, verifier=verifier, handoff=handoff,
                               prompts=prompts, metrics=metrics, clock=LoopClock())
             factory = DriverFactory(
                 parts=parts, engine=engine, executor=executor, dialogue=bridge, speech=tts,
@@ -210,11 +246,18 @@ def _services_ctx(config: Config, twilio: TwilioAdapter
                 store=store, metrics=metrics, new_driver=factory, campaigns=campaigns,
                 prepare=(lambda call: PreparedCall(call, bridge, tts))
                 if config.call.prepare_greeting else None,
+                limits=media_limits(config),
+                start_timeout_s=config.server.stream_start_timeout_s,
+                ticket_ttl_s=config.server.stream_token_ttl_s,
             )
+            directory = AgentDirectory(agent_store)
+            logins = LoginGuard(directory, agent_store, derive(key, "dashboard-browser"),
+                                Backoff(config.agents.login_backoff_base_s,
+                                        config.agents.login_backoff_max_s))
             services = Services(
                 config=config, store=store, readiness=readiness, prompts=prompts,
                 prompt_audio=prompt_audio, calls=hub, metrics=metrics, customers=customers,
-                handoff=handoff, queue=queue, agents=AgentDirectory(agent_store),
+                handoff=handoff, queue=queue, agents=directory, logins=logins,
                 campaigns=campaigns,
             )
             app[SERVICES] = services

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from ivr.campaigns.settings import CampaignsConfig
 from ivr.core.errors import ConfigError
 from ivr.core.types import Language
+from ivr.customers.settings import IdentityConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 # Per-user cache shared by every clone (trained Rasa models; scripts/setup.py keeps the Rasa
@@ -35,8 +36,25 @@ class ServerConfig:
     log_level: str = "INFO"
     # Calls accepted at once; beyond that a caller hears the apology and the call is refused.
     max_calls: int = 50
-    # Bearer token for /api/*; when empty the API answers loopback clients only.
+    # Bearer token for /api/* and /metrics. When empty the API is closed to everyone except a
+    # supervisor's dashboard session (no client is trusted for its network position).
     api_token: str = ""
+    # Extra Host header values accepted besides the public URL's host and the listen address
+    # (comma-separated, e.g. "ivr.internal:8080, 10.0.0.5:8080").
+    allowed_hosts: str = ""
+    # Media WebSockets open at once (with or without a call); beyond that upgrades get 503.
+    max_media_sockets: int = 60
+    # The per-call stream token in the voice webhook's TwiML is valid this long, once.
+    stream_token_ttl_s: float = 30.0
+    # A media socket that has not sent a valid `start` by then is closed.
+    stream_start_timeout_s: float = 10.0
+    # The server's own secret: keys the hash of stored ID digits and signs dashboard device
+    # cookies. Empty: read from secret_key_file (default <data_dir>/secrets/server.key), created
+    # at random (mode 0600) on first use. Changing it invalidates the stored ID hashes.
+    secret_key: str = ""
+    secret_key_file: Path | None = None
+    # Reverse proxies (comma-separated IP addresses) whose X-Forwarded-For names the client.
+    trusted_proxies: str = ""
     # Shared secret for /internal/* (the action server's X-IVR-Internal-Token header).
     # Empty means "generated at start" and handed to the action server as IVR_INTERNAL_TOKEN.
     internal_token: str = ""
@@ -63,6 +81,15 @@ class RasaConfig:
     model: Path = ROOT / "rasa_project" / "models" / "ivr.tar.gz"
     timeout_s: float = 5.0
     startup_timeout_s: float = 240.0
+    # Secrets between the IVR and its Rasa processes (Rasa's --auth-token and the IVR channel;
+    # the action server's token). Empty: generated at each start, which only works for a managed
+    # Rasa; set both when Rasa runs elsewhere (rasa.managed = false).
+    auth_token: str = ""
+    actions_token: str = ""
+    # Rasa's in-memory tracker store keeps at most this many conversations (least recently used
+    # evicted) and drops one idle for conversation_ttl_s.
+    max_conversations: int = 500
+    conversation_ttl_s: float = 3600.0
 
 
 @dataclass(frozen=True)
@@ -112,6 +139,15 @@ class CallConfig:
     # Play the opening sentence (audio/prompts.yaml `opening`) the moment the call is answered,
     # while the dialogue prepares the rest of its first turn.
     early_opening: bool = True
+    # Per-call bounds on the media stream: one message, audio in one message, the audio rate
+    # (real time x slack, with a burst allowance after network stalls), messages per second,
+    # and malformed messages before the call is closed with a recorded error.
+    max_message_bytes: int = 16384
+    max_frame_ms: int = 200
+    media_rate_slack: float = 1.25
+    media_burst_s: float = 5.0
+    max_messages_per_s: float = 150.0
+    max_wire_errors: int = 50
 
 
 @dataclass(frozen=True)
@@ -144,6 +180,11 @@ class AgentsConfig:
     dial_timeout_s: int = 30
     # How long the IVR waits for the provider's REST API to accept a transfer.
     transfer_timeout_s: float = 10.0
+    # Dashboard login back-off: after n failed logins the next attempt from that client (and,
+    # from a browser that never logged in as that agent, for that username) waits
+    # base * 2^(n-1) seconds, at most max. A browser that logged in before keeps its own count.
+    login_backoff_base_s: float = 1.0
+    login_backoff_max_s: float = 900.0
 
 
 @dataclass(frozen=True)
@@ -162,10 +203,14 @@ class Config:
     answers: AnswersConfig = field(default_factory=AnswersConfig)
     agents: AgentsConfig = field(default_factory=AgentsConfig)
     campaigns: CampaignsConfig = field(default_factory=CampaignsConfig)
+    identity: IdentityConfig = field(default_factory=IdentityConfig)
     store: StoreConfig = field(default_factory=StoreConfig)
 
     def model_dir(self, lang: Language) -> Path:
         return self.asr.zh_model if lang is Language.ZH else self.asr.en_model
+
+    def secret_key_file(self) -> Path:
+        return self.server.secret_key_file or self.server.data_dir / "secrets" / "server.key"
 
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -226,8 +271,10 @@ def _section(cls: type[Any], name: str, raw: Mapping[str, Any], env: Mapping[str
 
 
 def load_config(path: Path | None = None, env: Mapping[str, str] | None = None, *,
-                local_secrets: bool | None = None, generate_secrets: bool = False) -> Config:
-    """Read the config file (``path`` or ``$IVR_CONFIG``) and the environment; validate.
+                local_secrets: bool | None = None, generate_secrets: bool = False,
+                check: bool = True) -> Config:
+    """Read the config file (``path`` or ``$IVR_CONFIG``) and the environment; validate
+    (``check=False``: only types, for commands that need a few paths and keys).
 
     Secrets that neither names come from ``<server.data_dir>/secrets.toml`` (``ivr.secrets``;
     ``generate_secrets`` creates the missing ones). That file is read by default only for the
@@ -260,7 +307,8 @@ def load_config(path: Path | None = None, env: Mapping[str, str] | None = None, 
         from ivr.secrets import apply_local_secrets
 
         config = apply_local_secrets(config, raw, env, generate=generate_secrets)
-    validate(config)
+    if check:
+        validate(config)
     return config
 
 
@@ -303,8 +351,28 @@ def validate(config: Config) -> None:
         config.campaigns.default_policy()
     except ValueError as exc:
         raise ConfigError(f"setting campaigns: {exc}") from exc
+    _validate_security(config)
     if config.rasa.timeout_s <= 0:
         raise ConfigError("setting rasa.timeout_s: must be positive")
     rasa = urlsplit(config.rasa.url)
     if rasa.scheme not in ("http", "https") or not rasa.hostname:
         raise ConfigError(f"setting rasa.url: must be an http URL (got {config.rasa.url!r})")
+
+
+def _validate_security(config: Config) -> None:
+    server, call, ident = config.server, config.call, config.identity
+    for name in ("max_media_sockets", "stream_token_ttl_s", "stream_start_timeout_s"):
+        if getattr(server, name) <= 0:
+            raise ConfigError(f"setting server.{name}: must be positive")
+    for name in ("max_message_bytes", "max_frame_ms", "media_burst_s",
+                 "max_messages_per_s", "max_wire_errors"):
+        if getattr(call, name) <= 0:
+            raise ConfigError(f"setting call.{name}: must be positive")
+    if call.media_rate_slack < 1:
+        raise ConfigError("setting call.media_rate_slack: must be at least 1")
+    problem = ident.problem()
+    if problem:
+        raise ConfigError(f"setting {problem}")
+    if config.rasa.max_conversations < 1 or config.rasa.conversation_ttl_s <= 0:
+        raise ConfigError("setting rasa.max_conversations / rasa.conversation_ttl_s: "
+                          "must be positive")

@@ -17,6 +17,9 @@ class Metrics:
     calls_ended: int = 0
     calls_refused: int = 0
     wire_errors: int = 0
+    streams_refused: int = 0
+    media_breaches: int = 0
+    id_lockouts: int = 0
     barge_ins: int = 0
     playback_frames: int = 0
     playback_frames_late: int = 0
@@ -45,6 +48,9 @@ class Metrics:
         put("calls_ended_total", self.calls_ended)
         put("calls_refused_total", self.calls_refused)
         put("wire_errors_total", self.wire_errors)
+        put("streams_refused_total", self.streams_refused)
+        put("media_breaches_total", self.media_breaches)
+        put("id_lockouts_total", self.id_lockouts)
         put("barge_ins_total", self.barge_ins)
         put("playback_frames_total", self.playback_frames)
         put("playback_frames_late_total", self.playback_frames_late)

@@ -9,6 +9,8 @@ import signal
 
 from ivr.banner import Launch, launch_from, local_mode, setup_lines
 from ivr.config import ROOT, Config
+from ivr.customers.idhash import IdHasher
+from ivr.server_key import server_key
 from ivr.startup import DEMO_CUSTOMERS, announce_when_ready, check_ports, seed_demo_customers
 
 
@@ -20,7 +22,8 @@ def serve(config: Config, config_file: str | None) -> None:
     for line in setup_lines(config):
         print(f"ivr: {line}", flush=True)
     if local_mode(config):
-        added = asyncio.run(seed_demo_customers(config.store.sqlite_path))
+        hasher = IdHasher(server_key(config))
+        added = asyncio.run(seed_demo_customers(config.store.sqlite_path, hasher))
         if added:
             print(f"ivr: local mode: imported {added} demo customers from "
                   f"{DEMO_CUSTOMERS.relative_to(ROOT)} into the empty store "

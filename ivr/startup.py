@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from ivr.banner import Launch, ready_lines
 from ivr.config import ROOT, Config
 from ivr.core.errors import ConfigError
+from ivr.customers.idhash import IdHasher
 from ivr.web.services import Readiness
 
 DEMO_CUSTOMERS = ROOT / "audio" / "fixtures" / "customers.json"
@@ -73,8 +74,9 @@ def check_ports(config: Config) -> None:
                           f"{exc.strerror}") from exc
 
 
-async def seed_demo_customers(db: Path, source: Path = DEMO_CUSTOMERS) -> int:
-    """Import the bundled demo customers into an empty customer store; 0 if it has some."""
+async def seed_demo_customers(db: Path, hasher: IdHasher, source: Path = DEMO_CUSTOMERS) -> int:
+    """Import the bundled demo customers into an empty customer store; 0 if it has some.
+    ``hasher``: the server's (ID digits are stored only as its keyed hash)."""
     from ivr.customers.importer import import_customers
     from ivr.store.customers import SqliteCustomerStore
 
@@ -82,7 +84,7 @@ async def seed_demo_customers(db: Path, source: Path = DEMO_CUSTOMERS) -> int:
     async with await SqliteCustomerStore.open(db) as store:
         if await store.list_customers(limit=1):
             return 0
-        report = await import_customers(source, store)
+        report = await import_customers(source, store, hasher)
     return report.created
 
 

@@ -35,6 +35,8 @@ class ChildSpec:
     env: Mapping[str, str] = field(default_factory=dict)
     startup_timeout_s: float = 240.0
     health_interval_s: float = 5.0
+    # The environment the child starts from (None: this process's), before ``env`` is added.
+    base_env: Mapping[str, str] | None = None
 
 
 class Child:
@@ -61,7 +63,7 @@ class Child:
         return True
 
     async def _spawn(self) -> asyncio.subprocess.Process:
-        env = dict(os.environ)
+        env = dict(os.environ if self.spec.base_env is None else self.spec.base_env)
         env.update(self.spec.env)
         log.info("starting %s: %s", self.spec.name, " ".join(self.spec.argv))
         return await asyncio.create_subprocess_exec(

@@ -20,8 +20,8 @@ def say(text: str, **extra: Any) -> dict[str, Any]:
     return {"say": text, **extra}
 
 
-def keys(digits: str) -> dict[str, Any]:
-    return {"digits": digits}
+def keys(digits: str, **extra: Any) -> dict[str, Any]:
+    return {"digits": digits, **extra}
 
 
 S: dict[str, dict[str, Any]] = {}
@@ -36,7 +36,9 @@ def scenario(lang: str, name: str, description: str, customer: str, turns: list[
 def spoken(turns: list[dict[str, Any]]) -> list[str]:
     heard = []
     for t in turns:
-        if "say" in t and not t.get("ignored"):
+        if t.get("id"):  # an answer to the ID question: the IVR keeps only "[****]"
+            heard.append("[****]")
+        elif "say" in t and not t.get("ignored"):
             heard.append(t["say"])
         elif "digits" in t:
             heard.append(f"[{t['digits']}]")
@@ -66,7 +68,7 @@ W = {  # words per language
 for lang, w in W.items():
     happy, inactive, payfail = f"C-{lang}-happy", f"C-{lang}-inactive", f"C-{lang}-payfail"
     optout = f"C-{lang}-optout"
-    opening = [say(w["yes"]), say(w["id_happy"]), say(w["right"])]
+    opening = [say(w["yes"]), say(w["id_happy"], id=True), say(w["right"])]
     ending = [say(w["none"]), say(w["five"]), say(w["fb"]), say(w["decline"])]
     done = {"outcome": "completed", "identity_verified": True, "confirmed_fields": FIELDS}
 
@@ -82,19 +84,22 @@ for lang, w in W.items():
         [say(w["no"])], outcome="wrong_party", bot_never_says=["预审", "pre-review"])
     add("reschedule", "Busy now: asks for a callback later; a callback follow-up is booked.",
         happy, [say(w["busy"]), say(w["later"])], outcome="reschedule")
-    add("identity_failed", "Wrong ID digits twice: no disclosure, handed to an agent.", happy,
-        [say(w["yes"]), say(w["bad1"]), say(w["bad2"])], outcome="escalated",
+    # Its own customer: ID failures count per customer across calls and lock the check for an
+    # hour, which would turn every later call of the happy customer into a locked one.
+    add("identity_failed", "Wrong ID digits twice: no disclosure, handed to an agent.",
+        f"C-{lang}-idcheck",
+        [say(w["yes"]), say(w["bad1"], id=True), say(w["bad2"], id=True)], outcome="escalated",
         escalation_reason="identity_failed", bot_never_says=["预审", "pre-review"])
     add("correction", "Says the phone number on file is wrong: correction follow-up, then the "
         "rest of the call.", happy,
-        [say(w["yes"]), say(w["id_happy"]), say(w["wrong"]), say(w["phone"]), *ending],
+        [say(w["yes"]), say(w["id_happy"], id=True), say(w["wrong"]), say(w["phone"]), *ending],
         outcome="completed", corrections=["phone"], rating=5)
     add("bank_card_change", "Wants to change the bound bank card: stricter process, agent.",
-        happy, [say(w["yes"]), say(w["id_happy"]), say(w["wrong"]), say(w["card"])],
+        happy, [say(w["yes"]), say(w["id_happy"], id=True), say(w["wrong"]), say(w["card"])],
         outcome="escalated", escalation_reason="bank_card_change")
     add("faq_activation", "Account not active (document missing): status explained, asks how "
         "to activate.", inactive,
-        [say(w["yes"]), say(w["id_inactive"]), say(w["right"]), say(w["activation"]),
+        [say(w["yes"]), say(w["id_inactive"], id=True), say(w["right"]), say(w["activation"]),
          *ending], **done, faq_topics=["account_activation"], rating=5)
     add("faq_info_change", "Asks how to change personal information.", happy,
         [*opening, say(w["info"]), *ending], **done, faq_topics=["info_change"])
@@ -104,7 +109,7 @@ for lang, w in W.items():
         [*opening, say(w["security"]), *ending], **done, faq_topics=["account_security"])
     add("payment_failure_followup", "A failed payment on record: offered help first, has "
         "retried already, an investigation follow-up is promised.", payfail,
-        [say(w["yes"]), say(w["id_pay"]), say(w["right"]), say(w["ok"]), say(w["yes"]),
+        [say(w["yes"]), say(w["id_pay"], id=True), say(w["right"]), say(w["ok"]), say(w["yes"]),
          *ending], **done, faq_topics=["payment_failure"])
     add("fraud", "Reports the account stolen: urgent agent.", happy,
         [*opening, say(w["fraud"])], outcome="escalated", escalation_reason="fraud_suspected",
@@ -126,11 +131,11 @@ for lang, w in W.items():
         happy, [], outcome="abandoned", no_input=3)
     add("no_match_then_keypad", "Answers the ID question with words the digit grammar cannot "
         "match (no-match, rephrase with a keypad hint), then keys the digits.", optout,
-        [say(w["yes"]), say(w["junk"]), keys("1357"), say(w["right"]), *ending[:3]],
-        **done, no_match=1, heard=[w["yes"], "*", "[1357]", w["right"], w["none"], w["five"],
+        [say(w["yes"]), say(w["junk"]), keys("1357", id=True), say(w["right"]), *ending[:3]],
+        **done, no_match=1, heard=[w["yes"], "*", "[****]", w["right"], w["none"], w["five"],
                                    w["fb"]])
     add("keypad_only", "Answers everything on the keypad.", happy,
-        [keys("1"), keys("1234"), keys("1"), keys("2"), keys("5"), keys("2"), keys("2")],
+        [keys("1"), keys("1234", id=True), keys("1"), keys("2"), keys("5"), keys("2"), keys("2")],
         outcome="completed", identity_verified=True, rating=5)
     add("barge_in_faq", "Interrupts a long FAQ answer to say there is nothing else.", happy,
         [*opening, say(w["tx"]), say(w["none"], barge_in_ms=2500), say(w["five"]),
@@ -140,7 +145,8 @@ for lang, w in W.items():
         "the bot keeps talking and the digits are said again afterwards.", optout,
         [say(w["yes"]), say("一 三 五 七" if lang == "zh" else "one three five seven",
                             barge_in_ms=2500, ignored=True),
-         say("一 三 五 七" if lang == "zh" else "one three five seven"), say(w["right"]),
+         say("一 三 五 七" if lang == "zh" else "one three five seven", id=True),
+         say(w["right"]),
          *ending[:3]], outcome="completed", barge_ins=0, identity_verified=True)
 
 
@@ -156,7 +162,7 @@ for lang, w in W.items():
         "turns": [say(w["yes"]), say(first), say(second, pause_ms=1200), say(w["right"]),
                   *ending],
         "expect": {"outcome": "completed", "identity_verified": True,
-                   "heard": [w["yes"], f"{first} {second}", w["right"], w["none"], w["five"],
+                   "heard": [w["yes"], "[****]", w["right"], w["none"], w["five"],
                              w["fb"], w["decline"]]},
     }
     S[f"{lang}/id_keypad_x"] = {
@@ -165,7 +171,7 @@ for lang, w in W.items():
         "customer": {"id": f"C-{lang}-x"},
         "turns": [say(w["yes"]), keys("123*"), say(w["right"]), *ending],
         "expect": {"outcome": "completed", "identity_verified": True,
-                   "heard": [w["yes"], "[123X]", w["right"], w["none"], w["five"], w["fb"],
+                   "heard": [w["yes"], "[****]", w["right"], w["none"], w["five"], w["fb"],
                              w["decline"]]},
     }
     S[f"{lang}/id_keypad_zero_agent"] = {
@@ -204,6 +210,7 @@ def main() -> int:
         n = 0
         for turn in doc["turns"]:
             turn.pop("ignored", None)
+            turn.pop("id", None)
             if "say" in turn:
                 n += 1
                 turn["wav"] = f"{n:02d}.wav"

@@ -252,3 +252,25 @@ def test_invalid_toml_names_the_file(tmp_path: Path) -> None:
         load_config(path, {})
     assert str(path) in str(info.value)
     assert info.value.__cause__ is not None
+
+
+@pytest.mark.parametrize(("env", "setting"), [
+    ({"IVR_SERVER_MAX_MEDIA_SOCKETS": "0"}, "server.max_media_sockets"),
+    ({"IVR_SERVER_STREAM_TOKEN_TTL_S": "0"}, "server.stream_token_ttl_s"),
+    ({"IVR_CALL_MAX_MESSAGE_BYTES": "-1"}, "call.max_message_bytes"),
+    ({"IVR_CALL_MEDIA_RATE_SLACK": "0.5"}, "call.media_rate_slack"),
+    ({"IVR_IDENTITY_MAX_FAILURES": "0"}, "identity.max_failures"),
+    ({"IVR_IDENTITY_MIN_CONFIDENCE": "2"}, "identity.min_confidence"),
+    ({"IVR_RASA_MAX_CONVERSATIONS": "0"}, "rasa.max_conversations"),
+])
+def test_security_bounds_are_validated(env: dict[str, str], setting: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        load_config(None, {**OK_ENV, **env})
+    assert setting in str(err.value)
+
+
+def test_secret_key_file_defaults_to_the_data_dir(tmp_path: Path) -> None:
+    config = load_config(None, {**OK_ENV, "IVR_SERVER_DATA_DIR": str(tmp_path)})
+    assert config.secret_key_file() == tmp_path / "secrets" / "server.key"
+    unchecked = load_config(None, {"IVR_SERVER_DATA_DIR": str(tmp_path)}, check=False)
+    assert unchecked.twilio.auth_token == ""  # no validation: e.g. for `ivr customers import`

@@ -18,6 +18,7 @@ from ivr.startup import (
     check_ports,
     seed_demo_customers,
 )
+from tests.customers.customer_samples import HASHER
 
 
 def local_config(tmp_path: Path, **env: str) -> Config:
@@ -140,6 +141,6 @@ async def test_announce_waits_for_every_part_then_prints_the_banner(tmp_path: Pa
 
 async def test_demo_customers_only_go_into_an_empty_store(tmp_path: Path) -> None:
     db = tmp_path / "ivr.sqlite3"
-    added = await seed_demo_customers(db)
+    added = await seed_demo_customers(db, HASHER)
     assert added == len(json.loads(DEMO_CUSTOMERS.read_text(encoding="utf-8"))) > 0
-    assert await seed_demo_customers(db) == 0
+    assert await seed_demo_customers(db, HASHER) == 0

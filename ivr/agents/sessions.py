@@ -1,4 +1,4 @@
-"""Dashboard login sessions and the failed-login limit, kept in the store.
+"""Dashboard login sessions, kept in the store (the login back-off is ``ivr.agents.login``).
 
 The browser holds a random 32-byte token; the store keeps only its SHA-256, so a copy of the
 database does not let anyone in. Each session has its own CSRF token. A session ends after
@@ -18,7 +18,6 @@ from ivr.agents.model import Agent
 from ivr.store.agents import SqliteAgentStore
 
 Clock = Callable[[], datetime]
-MAX_USERNAME_KEY = 64
 
 
 def utc_now() -> datetime:
@@ -33,8 +32,6 @@ def token_hash(token: str) -> str:
 class SessionPolicy:
     idle_s: float = 30 * 60
     max_age_s: float = 12 * 3600
-    max_failures: int = 5  # failed logins per username within the window ...
-    failure_window_s: float = 15 * 60  # ... after which that username is refused for a while
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,20 +72,3 @@ class DashboardSessions:
 
     async def end(self, session: LiveSession) -> None:
         await self._store.delete_session(session.token_hash)
-
-    @staticmethod
-    def _key(username: str) -> str:
-        return username.strip().lower()[:MAX_USERNAME_KEY]
-
-    async def locked_out(self, username: str) -> bool:
-        since = self._clock() - timedelta(seconds=self.policy.failure_window_s)
-        failures = await self._store.login_failures(self._key(username), since)
-        return failures >= self.policy.max_failures
-
-    async def login_failed(self, username: str) -> None:
-        now = self._clock()
-        await self._store.add_login_failure(
-            self._key(username), now, now - timedelta(seconds=self.policy.failure_window_s))
-
-    async def login_succeeded(self, username: str) -> None:
-        await self._store.clear_login_failures(self._key(username))

@@ -1,8 +1,9 @@
 """Async wrapper: decode a ``RecognizerStream`` on a shared thread pool, never on the event loop.
 
 Calls for one stream are serialized (one in flight, order kept). Audio waiting behind the
-in-flight call is batched into the next call; beyond ``max_backlog`` chunks new audio is dropped
-and counted.
+in-flight call is batched into the next call (up to ``max_batch_bytes``); beyond
+``max_backlog_bytes`` waiting, new audio is dropped and counted. Bounds are in bytes: a caller
+cannot queue more audio by sending it in bigger chunks.
 """
 
 from __future__ import annotations
@@ -20,12 +21,19 @@ from ivr.core.errors import AsrError
 log = logging.getLogger(__name__)
 
 
+# 16 kHz PCM16: 32,000 bytes per second of audio.
+DEFAULT_BACKLOG_BYTES = 10 * 32_000
+DEFAULT_BATCH_BYTES = 32_000 // 2
+
+
 @dataclass(frozen=True, slots=True)
 class StreamStats:
     fed_chunks: int
     dropped_chunks: int
     decode_calls: int
     backlog: int
+    backlog_bytes: int = 0
+    dropped_bytes: int = 0
 
 
 class AsyncRecognizer:
@@ -36,16 +44,18 @@ class AsyncRecognizer:
         stream: RecognizerStream,
         executor: Executor,
         *,
-        max_backlog: int = 100,
-        max_batch: int = 25,
+        max_backlog_bytes: int = DEFAULT_BACKLOG_BYTES,
+        max_batch_bytes: int = DEFAULT_BATCH_BYTES,
         on_partial: Callable[[AsrResult], None] | None = None,
     ) -> None:
-        if max_backlog <= 0 or max_batch <= 0:
-            raise ValueError("max_backlog and max_batch must be positive")
+        if max_backlog_bytes <= 0 or max_batch_bytes <= 0:
+            raise ValueError("max_backlog_bytes and max_batch_bytes must be positive")
         self._stream = stream
         self._executor = executor
-        self._max_backlog = max_backlog
-        self._max_batch = max_batch
+        self._max_backlog = max_backlog_bytes
+        self._max_batch = max_batch_bytes
+        self._pending_bytes = 0
+        self._dropped_bytes = 0
         self._on_partial = on_partial
         self._pending: deque[bytes] = deque()
         self._wakeup = asyncio.Event()
@@ -60,18 +70,21 @@ class AsyncRecognizer:
 
     @property
     def stats(self) -> StreamStats:
-        return StreamStats(self._fed, self._dropped, self._calls, len(self._pending))
+        return StreamStats(self._fed, self._dropped, self._calls, len(self._pending),
+                           self._pending_bytes, self._dropped_bytes)
 
     def feed(self, pcm16: bytes) -> bool:
         """Queue audio for decoding; False if it was dropped (backlog full, closed or failed)."""
         if self._closing or self._closed or self._error is not None:
             return False
-        if len(self._pending) >= self._max_backlog:
+        if self._pending_bytes + len(pcm16) > self._max_backlog:
             if self._dropped == 0:
-                log.warning("ASR backlog full (%d chunks): dropping audio", self._max_backlog)
+                log.warning("ASR backlog full (%d bytes): dropping audio", self._max_backlog)
             self._dropped += 1
+            self._dropped_bytes += len(pcm16)
             return False
         self._pending.append(pcm16)
+        self._pending_bytes += len(pcm16)
         self._fed += 1
         if self._worker is None:
             self._worker = asyncio.get_running_loop().create_task(self._run())
@@ -87,14 +100,20 @@ class AsyncRecognizer:
                 self._wakeup.clear()
                 await self._wakeup.wait()
                 continue
-            count = min(len(self._pending), self._max_batch)
-            batch = b"".join(self._pending.popleft() for _ in range(count))
+            parts = [self._pending.popleft()]
+            size = len(parts[0])
+            while self._pending and size + len(self._pending[0]) <= self._max_batch:
+                parts.append(self._pending.popleft())
+                size += len(parts[-1])
+            self._pending_bytes -= size
+            batch = b"".join(parts)
             self._calls += 1
             try:
                 result = await loop.run_in_executor(self._executor, self._stream.accept, batch)
             except AsrError as exc:
                 self._error = exc
                 self._pending.clear()
+                self._pending_bytes = 0
                 return
             if result is not None:
                 self.latest_partial = result
@@ -125,6 +144,7 @@ class AsyncRecognizer:
     def _abandon(self) -> None:
         self._closed = True
         self._pending.clear()
+        self._pending_bytes = 0
         if self._worker is not None and not self._worker.done():
             self._worker.cancel()
 

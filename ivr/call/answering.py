@@ -14,6 +14,7 @@ from ivr.call.model import CallContext, ListenMode, State, Timer
 from ivr.call.policy import AnswerKind, CallPolicy
 from ivr.call.prompts import PromptBook, SystemPrompt
 from ivr.core.types import CallOutcome, Expectation, Language, Priority
+from ivr.customers.identity import MASKED
 from ivr.dialogue.keypad import AGENT, REPEAT, KeypadMapper
 from ivr.dialogue.turns import Handoff, Utterance
 from ivr.store.records import Counter, Role, TurnSource
@@ -182,7 +183,8 @@ class Answering:
     def _verify(self, caller: CallerTurn | None) -> None:
         digits = self._digits
         source = TurnSource.DTMF if digits.keyed_only else TurnSource.SPEECH
-        turn = CallerTurn(digits.transcript(), source, digits.confidence,
+        # The ID answer is never stored: the turn shows only that one was given.
+        turn = CallerTurn(MASKED, source, digits.confidence,
                           caller.asr_ms if caller else None,
                           caller.barge_in if caller else False,
                           caller.last_voiced_at if caller else None)

@@ -15,7 +15,7 @@ from ivr.core.errors import AsrError
 from ivr.core.types import Expectation, Language
 from ivr.metrics import Metrics, TimedStream
 
-MAX_EARLY_CHUNKS = 200
+MAX_EARLY_BYTES = 4 * 32_000  # audio held while the recognizer opens (4 s at 16 kHz)
 
 
 class CallerAsr:
@@ -25,6 +25,7 @@ class CallerAsr:
         self._executor = executor
         self._partial_cb = on_partial
         self._early: list[bytes] = []
+        self._early_bytes = 0
         self._rec: AsyncRecognizer | None = None
         self._partial = ""
         self._error: BaseException | None = None
@@ -46,6 +47,7 @@ class CallerAsr:
         for chunk in self._early:
             self._rec.feed(chunk)
         self._early.clear()
+        self._early_bytes = 0
 
     def _on_partial(self, result: AsrResult) -> None:
         changed = result.text != self._partial
@@ -60,8 +62,9 @@ class CallerAsr:
     def feed(self, pcm16: bytes) -> None:
         if self._rec is not None:
             self._rec.feed(pcm16)
-        elif len(self._early) < MAX_EARLY_CHUNKS:
+        elif self._early_bytes + len(pcm16) <= MAX_EARLY_BYTES:
             self._early.append(pcm16)
+            self._early_bytes += len(pcm16)
 
     async def finish(self) -> AsrResult:
         try:

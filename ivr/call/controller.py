@@ -16,7 +16,7 @@ from ivr.call.model import ListenMode, State, Timer
 from ivr.call.policy import CallPolicy
 from ivr.call.prompts import PromptBook, SystemPrompt
 from ivr.call.speaking import After, Ending, Speaking
-from ivr.core.types import CallOutcome
+from ivr.core.types import CallOutcome, Expectation
 from ivr.store.records import Counter, TurnSource
 
 START_MESSAGE = "/call_start"
@@ -141,7 +141,9 @@ class CallController(Speaking):
             self.emit(c.DropSpeech())
 
     def _digit(self, event: e.DigitPressed) -> None:
-        self.emit(c.RecordEvent("dtmf", "", {"digit": event.digit}))
+        # A key pressed at the ID question is part of the ID: never stored.
+        shown = "[*]" if self.expect is Expectation.DIGITS else event.digit
+        self.emit(c.RecordEvent("dtmf", "", {"digit": shown}))
         playing = self.playing
         if self.state is State.SPEAKING and playing is not None and playing.interruptible:
             self.barge_in("dtmf")

@@ -4,6 +4,7 @@ Files in the output folder: ``report.html`` (links the PNGs), ``funnel.png``,
 ``ratings.png``, ``escalations.png``, ``faq_topics.png``, ``latency.png``, ``summary.csv``
 (metric,value: the headline numbers, then ``escalation_reason:<code>``, ``outcome:<code>``,
 ``faq_topic:<name>`` rows) and ``targets.csv`` (one row per customer, phone never included).
+CSV cells that a spreadsheet would run as a formula are written as text (``ivr.core.csvsafe``).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from ivr.campaigns.charts import write_charts
 from ivr.campaigns.context import CampaignContext
 from ivr.campaigns.metrics import CampaignMetrics, compute, rating_of, reaching_attempts
 from ivr.campaigns.model import Attempt, Campaign, Target
+from ivr.core.csvsafe import csv_cell, csv_row
 from ivr.customers.model import FollowUpStatus
 from ivr.store.records import CallRecord, TurnRecord
 
@@ -136,12 +138,12 @@ def write_report(data: ReportData, out: Path) -> CampaignMetrics:
     with (out / "summary.csv").open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
         writer.writerow(["metric", "value"])
-        writer.writerows(summary_rows(m))
+        writer.writerows(csv_row(row) for row in summary_rows(m))
     rows = target_rows(data)
     with (out / "targets.csv").open("w", newline="", encoding="utf-8") as fh:
         fields = list(rows[0]) if rows else ["customer_id"]
         dict_writer = csv.DictWriter(fh, fieldnames=fields)
         dict_writer.writeheader()
-        dict_writer.writerows(rows)
+        dict_writer.writerows({k: csv_cell(v) for k, v in row.items()} for row in rows)
     (out / "report.html").write_text(render_html(data, m, charts), encoding="utf-8")
     return m

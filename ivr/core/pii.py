@@ -2,9 +2,10 @@
 
 Pure functions, no I/O. Every function is idempotent: masking masked text changes nothing.
 ``mask_text`` finds digit sequences of 7 or more digits -- Arabic, full-width, Chinese digit
-characters and English digit words, optionally separated by spaces or dashes -- and replaces
-each digit except the last 4 with ``*``. Dates (``2024-01-15``), UUIDs and long hexadecimal
-identifiers (provider SIDs) are left alone so logs stay useful.
+characters and English digit words, optionally separated by spaces, dashes, dots, slashes,
+commas or underscores -- and replaces each digit except the last 4 with ``*``. Dates
+(``2024-01-15``, ``2024/01/15``), IPv4 addresses, amounts (``1,234,567.89``, ``1234.5``), UUIDs
+and long hexadecimal identifiers (provider SIDs) are left alone so logs stay useful.
 """
 
 from __future__ import annotations
@@ -28,11 +29,18 @@ _UNIT = re.compile(
     r"|(?<=[0-9])[Xx](?![A-Za-z0-9])",  # check character of a Chinese resident ID
     re.IGNORECASE,
 )
-_SEPARATORS = re.compile(r"[\s\-‐‑‒–—―－()（）]*")
+# Between the digits of one number: spaces, dashes, brackets, dots, slashes, commas, underscores.
+_SEPARATORS = re.compile(r"[\s\-‐‑‒–—―－()（）./,_，、．／＿]*")
 _HEX = "[0-9a-fA-F]"
 _PROTECTED = re.compile(
-    # ISO dates, e.g. 2024-01-15 (dates are not personal numbers and fill logs)
-    r"(?<![0-9])(?:19|20)[0-9]{2}-(?:0?[1-9]|1[0-2])-(?:0?[1-9]|[12][0-9]|3[01])(?![0-9])"
+    # dates, e.g. 2024-01-15, 2024/01/15, 2024.01.15, 15/01/2024 (not personal, fill logs)
+    r"(?<![0-9])(?:19|20)[0-9]{2}([-/.])(?:0?[1-9]|1[0-2])\1(?:0?[1-9]|[12][0-9]|3[01])(?![0-9])"
+    r"|(?<![0-9/])(?:0?[1-9]|[12][0-9]|3[01])/(?:0?[1-9]|1[0-2])/(?:19|20)[0-9]{2}(?![0-9/])"
+    # IPv4 addresses
+    r"|(?<![0-9.])(?:[0-9]{1,3}\.){3}[0-9]{1,3}(?![0-9.])"
+    # amounts with thousands separators (1,234,567.89) and plain decimals (1234.5678)
+    r"|(?<![0-9.,])[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?(?![0-9,]|\.[0-9])"
+    r"|(?<![0-9.,/_])[0-9]+\.[0-9]+(?![0-9]|[.,/_][0-9])"
     # UUIDs
     rf"|(?<![0-9A-Za-z]){_HEX}{{8}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{12}}(?![0-9A-Za-z])"
     # hexadecimal identifiers (16+ hex chars with letters and digits), e.g. CA1f2e...
@@ -47,7 +55,7 @@ _CC2 = frozenset(
     | {"47", "48", "49", "51", "52", "53", "54", "55", "56", "57", "58", "60", "61", "62"}
     | {"63", "64", "65", "66", "81", "82", "84", "86", "90", "91", "92", "93", "94", "95", "98"}
 )
-_PHONE_NOISE = re.compile(r"[\s\-‐‑–—－().]")
+_PHONE_NOISE = re.compile(r"[\s\-‐‑–—－().,/_]")
 
 
 @dataclass(frozen=True, slots=True)

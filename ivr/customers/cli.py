@@ -9,8 +9,10 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from ivr.customers.idhash import IdHasher
 from ivr.customers.importer import ImportFileError, import_customers
 from ivr.customers.model import FollowUpStatus
+from ivr.customers.service import CustomerService
 from ivr.customers.views import customer_row, followup_to_dict
 from ivr.store.customers import SqliteCustomerStore
 
@@ -30,13 +32,25 @@ def _prepared_db(args: argparse.Namespace) -> Path:
     return path
 
 
+def _hasher(args: argparse.Namespace) -> IdHasher:
+    """The same server key ``ivr serve`` uses (``server.secret_key`` or its key file)."""
+    from ivr.config import load_config
+    from ivr.server_key import server_key
+
+    config_file = getattr(args, "config", None)
+    return IdHasher(server_key(load_config(Path(config_file) if config_file else None,
+                                           check=False)))
+
+
 def cmd_import(args: argparse.Namespace) -> int:
     path = _prepared_db(args)
+    hasher = _hasher(args)
 
     async def run() -> int:
         async with await SqliteCustomerStore.open(path) as store:
+            await CustomerService(store).protect_ids(hasher)
             try:
-                report = await import_customers(Path(args.file), store)
+                report = await import_customers(Path(args.file), store, hasher)
             except ImportFileError as err:
                 print(f"ivr customers import: {err}", file=sys.stderr)
                 return 2

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ivr.core.pii import mask_text
+from ivr.customers.idhash import IdHasher
 from ivr.customers.model import Customer
 from ivr.customers.validate import RowError, customer_from_mapping
 from ivr.store.customers import CustomerStore
@@ -132,7 +133,9 @@ def validate_rows(rows: Iterator[Row]) -> tuple[list[Customer], list[RowFailure]
     return good, failures, count
 
 
-async def import_customers(path: Path, store: CustomerStore) -> ImportReport:
+async def import_customers(path: Path, store: CustomerStore, hasher: IdHasher) -> ImportReport:
+    """Validate and upsert; ID digits are stored only as their keyed hash."""
     good, failures, count = await asyncio.to_thread(lambda: validate_rows(read_rows(path)))
+    good = [hasher.protect(c) for c in good]
     created, updated = await store.upsert_customers(good) if good else (0, 0)
     return ImportReport(rows=count, created=created, updated=updated, failures=failures)

@@ -91,6 +91,8 @@ class Customer:
     name: str
     phone: str = field(repr=False)
     title: str | None = None
+    # The last 4 of the ID number as read from an import file; never stored (the store refuses
+    # it): ``ivr.customers.idhash.IdHasher.protect`` turns it into ``id_hash`` + the X flag.
     id_last4: str | None = field(default=None, repr=False)
     card_last4: str | None = None
     city: str | None = None
@@ -105,6 +107,8 @@ class Customer:
     timezone: str = DEFAULT_TIMEZONE
     pre_review_passed_at: datetime | None = None
     recent_transactions: tuple[Transaction, ...] = ()
+    id_hash: str | None = field(default=None, repr=False)
+    id_ends_with_x: bool = False
 
 
 CUSTOMER_FIELDS: tuple[str, ...] = tuple(Customer.__dataclass_fields__)
@@ -128,8 +132,9 @@ class FollowUp:
 
 
 @dataclass(frozen=True, slots=True)
-class IdCheckCount:
-    """ID-check attempts for one customer on one call."""
+class IdLock:
+    """Failed ID checks of one customer, across calls."""
 
-    attempts: int
-    failures: int
+    failures: int = 0
+    last_failure_at: datetime | None = None
+    locked_until: datetime | None = None

@@ -1,16 +1,16 @@
-"""What the routes and the CLI do with customers: masked profiles, ID checks, follow-ups.
+"""What the routes and the CLI do with customers: masked profiles, follow-ups, hashing of
+stored ID digits (the ID check itself is ``ivr.customers.verifier``).
 
 Time comes from an injectable ``clock`` so tests decide what "the last 7 days" means.
 """
 
 from __future__ import annotations
 
-import hmac
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from ivr.customers.idhash import IdHasher, normalize_last4
 from ivr.customers.model import DEFAULT_DUE_HOURS, FollowUp, FollowUpKind
 from ivr.customers.validate import is_e164, normalize_phone
 from ivr.customers.views import JsonDict, customer_profile
@@ -20,35 +20,18 @@ log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 MAX_DUE_HOURS = 24 * 30
-_FULLWIDTH = str.maketrans("０１２３４５６７８９Ｘｘ", "0123456789XX")
 
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-@dataclass(frozen=True, slots=True)
-class IdCheck:
-    """``attempts``/``locked`` are only known when the check was made for a call."""
-
-    ok: bool
-    attempts: int | None = None
-    locked: bool = False
-
-
-def normalize_last4(value: str) -> str:
-    return "".join(value.translate(_FULLWIDTH).split()).upper()
-
-
 class CustomerService:
     """Customer logic over a :class:`CustomerStore` (``store`` stays public for listing)."""
 
-    def __init__(self, store: CustomerStore, clock: Clock = utc_now,
-                 max_id_failures: int = 3) -> None:
+    def __init__(self, store: CustomerStore, clock: Clock = utc_now) -> None:
         self.store = store
         self.clock = clock
-        # Failed checks on one call after which every further check fails unseen.
-        self.max_id_failures = max_id_failures
 
     async def profile(self, customer_id: str) -> JsonDict | None:
         customer = await self.store.get_customer(customer_id)
@@ -64,23 +47,15 @@ class CustomerService:
             log.warning("caller number matches %d customers; not identified", len(matches))
         return matches[0].customer_id if len(matches) == 1 else None
 
-    async def verify_id(self, customer_id: str, last4: str,
-                        call_sid: str | None = None) -> IdCheck | None:
-        """Compare ``last4`` with the stored ID digits in constant time; None: no customer."""
-        customer = await self.store.get_customer(customer_id)
-        if customer is None:
-            return None
-        given = normalize_last4(last4).encode()
-        stored = (customer.id_last4 or "").upper().encode()
-        ok = bool(stored) and hmac.compare_digest(given, stored)
-        if call_sid is None:
-            return IdCheck(ok)
-        before = await self.store.id_checks(call_sid, customer_id)
-        locked = before.failures >= self.max_id_failures
-        counted = await self.store.record_id_check(call_sid, customer_id, ok and not locked)
-        log.info("ID check for customer %s on call %s: %s (attempt %d)", customer_id,
-                 call_sid, "locked" if locked else "ok" if ok else "failed", counted.attempts)
-        return IdCheck(ok and not locked, counted.attempts, locked)
+    async def protect_ids(self, hasher: IdHasher) -> int:
+        """Replace plain ID digits left by an older version with their keyed hash; how many."""
+        plain = await self.store.plain_ids()
+        if plain:
+            await self.store.set_id_hashes([
+                (cid, hasher.hash(cid, digits), normalize_last4(digits).endswith("X"))
+                for cid, digits in plain])
+            log.info("hashed the stored ID digits of %d customers", len(plain))
+        return len(plain)
 
     async def add_followup(self, kind: FollowUpKind, detail: str, *, call_sid: str | None,
                            customer_id: str | None,

@@ -64,6 +64,7 @@ def customer_profile(customer: Customer, now: datetime) -> JsonDict:
         "marketing_opt_out": c.marketing_opt_out,
         "preferred_channel": c.preferred_channel.value,
         "recent_issues": recent_issues(c, now),
+        "id_ends_with_x": c.id_ends_with_x,  # the prompt says "press * for X"
     }
 
 

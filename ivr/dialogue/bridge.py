@@ -27,13 +27,24 @@ class DialogueReply:
     elapsed_ms: float
 
 
-class RasaBridge:
-    """Talks to ``rasa run --enable-api`` over HTTP. Never blocks, never waits forever."""
+TOKEN_HEADER = "X-IVR-Rasa-Token"
+CHANNEL_PATH = "/webhooks/ivr/webhook"
 
-    def __init__(self, http: aiohttp.ClientSession, base_url: str, timeout_s: float) -> None:
+
+class RasaBridge:
+    """Talks to ``rasa run --enable-api --auth-token`` over HTTP: the IVR's own channel (the
+    secret in ``X-IVR-Rasa-Token``) and ``/status?token=`` for health. Never blocks, never
+    waits forever."""
+
+    def __init__(self, http: aiohttp.ClientSession, base_url: str, timeout_s: float,
+                 token: str = "") -> None:
         self._http = http
         self._base = base_url.rstrip("/")
         self._timeout = aiohttp.ClientTimeout(total=timeout_s)
+        self._token = token
+
+    def __repr__(self) -> str:  # never show the token
+        return f"RasaBridge({self._base!r})"
 
     async def send(
         self, sender: str, message: str, metadata: Mapping[str, Any] | None = None
@@ -42,9 +53,11 @@ class RasaBridge:
             message = normalize(message)
         body = {"sender": sender, "message": message, "metadata": dict(metadata or {})}
         started = time.perf_counter()
-        url = f"{self._base}/webhooks/rest/webhook"
+        url = f"{self._base}{CHANNEL_PATH}"
+        headers = {TOKEN_HEADER: self._token}
         try:
-            async with self._http.post(url, json=body, timeout=self._timeout) as resp:
+            async with self._http.post(url, json=body, timeout=self._timeout,
+                                       headers=headers) as resp:
                 text = await resp.text()
                 if resp.status != 200:
                     raise DialogueError(
@@ -72,7 +85,8 @@ class RasaBridge:
     async def healthy(self) -> bool:
         try:
             timeout = aiohttp.ClientTimeout(total=2)
-            async with self._http.get(f"{self._base}/status", timeout=timeout) as resp:
+            async with self._http.get(f"{self._base}/status", timeout=timeout,
+                                      params={"token": self._token}) as resp:
                 if resp.status != 200:
                     return False
                 status = await resp.json()

@@ -1,6 +1,7 @@
 """Keypad digits → dialogue messages, by what the dialogue currently expects.
 
-1 = yes, 2 = no, 1–5 = rating, 0 = agent, # = repeat; digit answers end with # or at length."""
+1 = yes, 2 = no, 1–5 = rating, 0 = agent, # = repeat; digit answers end with # or at length,
+and ``*`` in a digit answer is the letter X (the check character that ends some ID numbers)."""
 
 from __future__ import annotations
 
@@ -42,9 +43,8 @@ class KeypadMapper:
         if digit == "#" and not self._buffer:
             return REPEAT
         if digit == "*":
-            self._buffer.clear()
-            return None
-        if digit.isdigit():
+            self._buffer.append("X")
+        elif digit.isdigit():
             self._buffer.append(digit)
         if digit == "#" or len(self._buffer) >= self.digits_length:
             value = "".join(self._buffer)

@@ -416,10 +416,14 @@ class PhoneSimulator:
                 if i == len(turn.digits) - 1:
                     line.awaiting = timing
                     line.reference = time.monotonic()
-                await ws.send_str(json.dumps({"event": "dtmf", "streamSid": stream_sid,
-                                              "sequenceNumber": "0",
-                                              "dtmf": {"track": "inbound_track",
-                                                       "digit": digit}}))
+                try:
+                    await ws.send_str(json.dumps({"event": "dtmf", "streamSid": stream_sid,
+                                                  "sequenceNumber": "0",
+                                                  "dtmf": {"track": "inbound_track",
+                                                           "digit": digit}}))
+                except ConnectionError:  # the server ended the call meanwhile
+                    result.errors.append(f"turn {index + 1}: the call ended while keying")
+                    return
                 await asyncio.sleep(0.15)
         line.turn_bot_frames = 0
         line.last_bot_audio = time.monotonic()

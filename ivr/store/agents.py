@@ -29,6 +29,7 @@ from ivr.core.pii import mask_text
 from ivr.core.types import Language, Priority
 from ivr.store.codec import time_from_db, time_to_db
 from ivr.store.connection import SqliteStore, fetch_rows
+from ivr.store.logins import LoginThrottleStore
 from ivr.store.sanitize import mask_json
 from ivr.telephony.base import TransferKind
 
@@ -62,7 +63,7 @@ def _entry_from(row: sqlite3.Row) -> QueueEntry:
         raise StoreError(f"corrupt queue row {row['id']!r}: {err}") from err
 
 
-class SqliteAgentStore(SqliteStore):
+class SqliteAgentStore(LoginThrottleStore, SqliteStore):
     """Create with ``await SqliteAgentStore.open(path)`` (the call store's file)."""
 
 
@@ -183,7 +184,7 @@ class SqliteAgentStore(SqliteStore):
         mean = next((r["mean"] for r in rows if r["status"] == "transferred"), None)
         return {r["status"]: int(r["n"]) for r in rows}, mean
 
-    # -- dashboard sessions and failed logins ----------------------------------------------
+    # -- dashboard sessions ----------------------------------------------
 
     async def add_session(self, token_hash: str, agent_id: int, csrf: str, now: datetime
                           ) -> None:
@@ -208,22 +209,3 @@ class SqliteAgentStore(SqliteStore):
 
     async def delete_session(self, token_hash: str) -> None:
         await self._write_rows("DELETE FROM agent_sessions WHERE token_hash = ?", (token_hash,))
-
-    async def login_failures(self, username: str, since: datetime) -> int:
-        rows = await self._db.fetch(
-            "SELECT COUNT(*) FROM login_failures WHERE username = ? AND at >= ?",
-            (username, time_to_db(since)))
-        return int(rows[0][0])
-
-    async def add_login_failure(self, username: str, now: datetime, forget_before: datetime
-                                ) -> None:
-        async def op(conn: aiosqlite.Connection) -> None:
-            await conn.execute("DELETE FROM login_failures WHERE at < ?",
-                               (time_to_db(forget_before),))
-            await conn.execute("INSERT INTO login_failures (username, at) VALUES (?, ?)",
-                               (username, time_to_db(now)))
-
-        await self._db.write(op)
-
-    async def clear_login_failures(self, username: str) -> None:
-        await self._write_rows("DELETE FROM login_failures WHERE username = ?", (username,))

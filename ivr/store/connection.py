@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sqlite3
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
@@ -36,11 +37,24 @@ def _check_folder(path: Path) -> None:
         raise StoreError(f"cannot open store {path}: folder {path.parent} does not exist")
 
 
+def _private(path: Path) -> None:
+    """The database (and its WAL files, which SQLite creates with the database's mode) is
+    readable by its owner only: it holds call transcripts and customer records."""
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
+        for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+            if file.exists() and file.stat().st_mode & 0o077:
+                file.chmod(0o600)
+    except OSError as err:
+        raise StoreError(f"cannot open store {path}: {err}") from err
+
+
 async def connect(path: Path, busy_timeout_ms: int, synchronous: str) -> aiosqlite.Connection:
     """Open ``path`` in autocommit mode, set the pragmas and migrate the schema."""
     if synchronous.upper() not in SYNCHRONOUS_MODES:
         raise StoreError(f"invalid synchronous mode {synchronous!r}")
     _check_folder(path)
+    _private(path)
     try:
         conn = await aiosqlite.connect(path, isolation_level=None)
     except sqlite3.Error as err:

@@ -1,4 +1,4 @@
-"""Customers, follow-up tasks and ID-check attempts: interface and SQLite implementation.
+"""Customers, follow-up tasks and ID-check failures: interface and SQLite implementation.
 
 Same database file and connection rules as the call store (``ivr.store.connection``): WAL,
 serialized writes, each committed before it returns. The customer's full phone number is
@@ -19,6 +19,7 @@ import aiosqlite
 from ivr.core.errors import StoreError
 from ivr.core.pii import mask_text
 from ivr.core.types import Language
+from ivr.customers.identity import IdPolicy, IdVerdict
 from ivr.customers.model import (
     CUSTOMER_FIELDS,
     ActivationStatus,
@@ -28,13 +29,14 @@ from ivr.customers.model import (
     FollowUp,
     FollowUpKind,
     FollowUpStatus,
-    IdCheckCount,
+    IdLock,
     Transaction,
     TransactionKind,
     TransactionStatus,
 )
 from ivr.store.codec import time_from_db, time_to_db
 from ivr.store.connection import SqliteStore
+from ivr.store.id_checks import IdCheckStore
 from ivr.store.sanitize import utc
 
 MAX_DETAIL = 1000
@@ -67,11 +69,16 @@ class CustomerStore(Protocol):
 
     async def list_customers(self, limit: int = 100, offset: int = 0) -> list[Customer]: ...
 
-    async def record_id_check(self, call_sid: str, customer_id: str, ok: bool) -> IdCheckCount:
-        """Count one ID-check attempt; return the totals for this call and customer."""
+    async def id_lock(self, customer_id: str) -> IdLock: ...
+
+    async def record_id_attempt(self, customer_id: str, ok: bool, now: datetime,
+                                policy: IdPolicy) -> IdVerdict:
+        """Count one complete ID answer for the customer (across calls); the verdict."""
         ...
 
-    async def id_checks(self, call_sid: str, customer_id: str) -> IdCheckCount: ...
+    async def plain_ids(self) -> list[tuple[str, str]]: ...
+
+    async def set_id_hashes(self, items: list[tuple[str, str, bool]]) -> None: ...
 
     async def add_followup(self, task: FollowUp) -> FollowUp:
         """Store a new task (``id`` ignored); return it with its id and masked detail."""
@@ -98,6 +105,9 @@ def _transaction_json(t: Transaction) -> dict[str, Any]:
 
 
 def _customer_values(c: Customer, now: datetime) -> tuple[Any, ...]:
+    if c.id_last4 is not None:
+        raise StoreError(f"customer {c.customer_id!r}: plain ID digits are never stored "
+                         "(hash them first: IdHasher.protect)")
     out: list[Any] = []
     for name in CUSTOMER_FIELDS:
         value = getattr(c, name)
@@ -127,7 +137,8 @@ def _customer_from(row: sqlite3.Row) -> Customer:
     try:
         return Customer(
             customer_id=row["customer_id"], name=row["name"], phone=row["phone"],
-            title=row["title"], id_last4=row["id_last4"], card_last4=row["card_last4"],
+            title=row["title"], card_last4=row["card_last4"],
+            id_hash=row["id_hash"], id_ends_with_x=bool(row["id_ends_with_x"]),
             city=row["city"],
             application_status=ApplicationStatus(row["application_status"]),
             activation_status=ActivationStatus(row["activation_status"]),
@@ -182,7 +193,7 @@ def _page(limit: int, offset: int) -> None:
         raise StoreError(f"invalid page limit={limit} offset={offset}")
 
 
-class SqliteCustomerStore(SqliteStore):
+class SqliteCustomerStore(IdCheckStore, SqliteStore):
     """The SQLite ``CustomerStore``. Create with ``await SqliteCustomerStore.open(path)``."""
 
 
@@ -215,28 +226,6 @@ class SqliteCustomerStore(SqliteStore):
         rows = await self._db.fetch(
             "SELECT * FROM customers ORDER BY customer_id LIMIT ? OFFSET ?", (limit, offset))
         return [_customer_from(row) for row in rows]
-
-    async def record_id_check(self, call_sid: str, customer_id: str, ok: bool) -> IdCheckCount:
-        sql = ("INSERT INTO id_checks (call_sid, customer_id, attempts, failures, last_at)"
-               " VALUES (?, ?, 1, ?, ?) ON CONFLICT (call_sid, customer_id) DO UPDATE SET"
-               " attempts = attempts + 1, failures = failures + excluded.failures,"
-               " last_at = excluded.last_at RETURNING attempts, failures")
-        params = (call_sid, customer_id, 0 if ok else 1, time_to_db(datetime.now(UTC)))
-
-        async def op(conn: aiosqlite.Connection) -> IdCheckCount:
-            async with conn.execute(sql, params) as cur:
-                row = await cur.fetchone()
-            if row is None:
-                raise StoreError("id check upsert returned nothing")
-            return IdCheckCount(int(row[0]), int(row[1]))
-
-        return await self._db.write(op)
-
-    async def id_checks(self, call_sid: str, customer_id: str) -> IdCheckCount:
-        rows = await self._db.fetch(
-            "SELECT attempts, failures FROM id_checks WHERE call_sid = ? AND customer_id = ?",
-            (call_sid, customer_id))
-        return IdCheckCount(int(rows[0][0]), int(rows[0][1])) if rows else IdCheckCount(0, 0)
 
     async def add_followup(self, task: FollowUp) -> FollowUp:
         clean = _clean_followup(task)

@@ -149,6 +149,30 @@ MIGRATIONS: tuple[Migration, ...] = (
             " added_at TEXT NOT NULL, PRIMARY KEY (campaign_id, customer_id))",
         ),
     ),
+    Migration(
+        6,
+        "dashboard login back-off per client, username and trusted browser",
+        (
+            "CREATE TABLE login_throttle ("
+            " key TEXT PRIMARY KEY, failures INTEGER NOT NULL, last_at TEXT NOT NULL)",
+            "CREATE INDEX login_throttle_last ON login_throttle (last_at)",
+            "DROP TABLE login_failures",
+        ),
+    ),
+    Migration(
+        7,
+        "ID digits as a keyed hash; failed ID checks per customer across calls",
+        (
+            "ALTER TABLE customers ADD COLUMN id_hash TEXT",
+            "ALTER TABLE customers ADD COLUMN id_ends_with_x INTEGER NOT NULL DEFAULT 0",
+            # customers.id_last4 stays only until the IVR hashes it (it needs the server key,
+            # which SQL does not have): ivr.customers.service.CustomerService.protect_ids.
+            "CREATE TABLE id_locks ("
+            " customer_id TEXT PRIMARY KEY, failures INTEGER NOT NULL,"
+            " last_failure_at TEXT, locked_until TEXT)",
+            "DROP TABLE id_checks",
+        ),
+    ),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 

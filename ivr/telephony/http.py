@@ -43,6 +43,12 @@ class TextSocket(Protocol):
 
     async def close(self) -> None: ...
 
+    @property
+    def error(self) -> str | None:
+        """Why our side closed the socket (a bound exceeded, e.g. ``media_message_rate``);
+        None when it is open or closed normally."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class HttpRoute:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import os
 import wave
 from datetime import datetime
 
@@ -14,17 +13,24 @@ from ivr.core.types import Language
 from ivr.web.keys import SERVICES
 from ivr.web.security import check_api
 
+MAX_OFFSET = 10**9
+
 
 async def list_calls(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
     check_api(services, request)
     try:
         limit = min(500, max(1, int(request.query.get("limit", "50"))))
-        offset = max(0, int(request.query.get("offset", "0")))
+        offset = int(request.query.get("offset", "0"))
         since = datetime.fromisoformat(request.query["since"]) if "since" in request.query \
             else None
     except ValueError as exc:
         raise web.HTTPBadRequest(text=f"bad query: {exc}\n") from exc
+    if not 0 <= offset <= MAX_OFFSET:
+        raise web.HTTPBadRequest(text=f"bad query: offset must be 0..{MAX_OFFSET}\n")
+    if since is not None and since.utcoffset() is None:
+        raise web.HTTPBadRequest(text="bad query: since needs a time zone "
+                                      "(e.g. 2024-05-01T08:00:00+08:00 or ...Z)\n")
     calls = await services.store.list_calls(limit=limit, offset=offset, since=since)
     items = [services.store.call_to_dict(c, [], []) for c in calls]
     return web.json_response({"calls": items, "limit": limit, "offset": offset})
@@ -50,7 +56,7 @@ async def readyz(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
     ready, reason = services.readiness.ready()
     body = {"ready": ready, "reason": reason, "parts": services.readiness.parts(),
-            "active_calls": len(services.active), "pid": os.getpid()}
+            "active_calls": len(services.active)}
     return web.json_response(body, status=200 if ready else 503)
 
 

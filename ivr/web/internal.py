@@ -3,14 +3,14 @@
 Contract (the action server codes against it):
 
 * ``GET  /internal/customers/{customer_id}`` -> masked profile, or 404 ``not_found``
-* ``POST /internal/customers/{customer_id}/verify-id`` ``{"last4", "call_sid"?}`` -> ``{"ok"}``
-  (plus ``attempts`` and ``locked`` when ``call_sid`` is given)
 * ``POST /internal/calls/{call_sid}/followups`` ``{"kind", "detail", "due_in_hours"?}`` -> 201
   ``{"id", "due_at"}``
 * ``POST /internal/calls/{call_sid}/results`` (see ``ivr.customers.results``) -> merged details
 
 Every request must come from a loopback address and carry ``X-IVR-Internal-Token`` equal to
-``server.internal_token``; errors are JSON ``{"error": code, "message": text}``.
+``server.internal_token``; errors are JSON ``{"error": code, "message": text}``. There is no
+ID check here: the IVR verifies ID digits itself and the dialogue only learns the outcome
+(``ivr.customers.identity``), so nothing on this host can ask "are these the digits?".
 """
 
 from __future__ import annotations
@@ -153,24 +153,6 @@ async def get_customer(request: web.Request, services: Services) -> web.StreamRe
     return web.json_response(profile)
 
 
-@internal
-async def verify_id(request: web.Request, services: Services) -> web.StreamResponse:
-    body = await read_object(request, frozenset({"last4", "call_sid"}))
-    last4, call_sid = body.get("last4"), body.get("call_sid")
-    if not isinstance(last4, str) or len(last4) > 16:
-        raise ApiError(400, "invalid_field", "last4 must be a string")
-    if call_sid is not None and (not isinstance(call_sid, str) or not 0 < len(call_sid) <= 64):
-        raise ApiError(400, "invalid_field", "call_sid must be a non-empty string")
-    check = await customers_of(services).verify_id(request.match_info["customer_id"], last4,
-                                                   call_sid)
-    if check is None:
-        raise ApiError(404, "not_found", "no such customer")
-    out: dict[str, Any] = {"ok": check.ok}
-    if check.attempts is not None:
-        out.update(attempts=check.attempts, locked=check.locked)
-    return web.json_response(out)
-
-
 async def _call_or_404(services: Services, call_sid: str) -> CallRecord:
     call = await services.store.get_call(call_sid)
     if call is None:
@@ -222,6 +204,5 @@ async def post_results(request: web.Request, services: Services) -> web.StreamRe
 
 def setup(app: web.Application) -> None:
     app.router.add_get("/internal/customers/{customer_id}", get_customer)
-    app.router.add_post("/internal/customers/{customer_id}/verify-id", verify_id)
     app.router.add_post("/internal/calls/{call_sid}/followups", add_followup)
     app.router.add_post("/internal/calls/{call_sid}/results", post_results)

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ivr.agents.accounts import AgentDirectory
+from ivr.agents.login import LoginGuard
 from ivr.agents.queue import AgentQueue, HandoffService
 from ivr.call.prompts import PromptBook
 from ivr.campaigns.service import CampaignService
@@ -47,6 +48,7 @@ class Services:
     handoff: HandoffService | None = None
     queue: AgentQueue | None = None
     agents: AgentDirectory | None = None
+    logins: LoginGuard | None = None
     # Outbound campaigns (/api/campaigns/*, status callbacks); None: those routes answer 503.
     campaigns: CampaignService | None = None
 

@@ -90,17 +90,6 @@ async def get_customer(customer_id: str) -> dict[str, Any]:
     return data
 
 
-async def verify_id(customer_id: str, last4: str, call_sid: str) -> bool:
-    data = await _request(
-        "POST",
-        f"/internal/customers/{_seg(customer_id)}/verify-id",
-        {"last4": last4, "call_sid": call_sid},
-    )
-    if not isinstance(data, dict) or not isinstance(data.get("ok"), bool):
-        raise ApiError("verify-id reply has no boolean 'ok'")
-    return data["ok"]
-
-
 async def create_followup(
     call_sid: str, kind: str, detail: str, due_in_hours: float | None = None
 ) -> Any:

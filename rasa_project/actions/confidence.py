@@ -1,8 +1,8 @@
 """Low-confidence answers that matter are confirmed before the bot acts on them.
 
 The IVR sends the recognizer's mean word confidence as message metadata ``asr_confidence``
-(0..1, as a JSON number in a string; absent for keypad input and typed text). Below ``IVR_CONFIRM_BELOW`` (action server
-environment, default 0.6) an identity yes/no, a low rating (1-2) or a fraud report is read back
+(0..1, as a JSON number in a string; absent for keypad input and typed text). Below
+``IVR_CONFIRM_BELOW`` (action server environment, default 0.6) an identity yes/no, a low rating (1-2) or a fraud report is read back
 as a yes/no question (`awaiting: confirm_answer`) instead of acted on. An answer to that
 question is never confirmed again.
 """

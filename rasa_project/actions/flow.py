@@ -22,7 +22,7 @@ from actions import api
 from actions import confidence as C
 from actions import texts as T
 from actions.dialogue import ActionRepeatLast, handle_no_match, last_bot_turn
-from ivr.text import digits_in, means_no_problem, normalize, parse_item, parse_rating
+from ivr.text import means_no_problem, normalize, parse_item, parse_rating
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,6 @@ TOPIC_SECURITY = "account_security"
 
 LONG_REVIEW_DAYS = 3  # say so early when the review takes longer than usual
 OPEN_FAQ_STATES = ("any_question", "anything_else")
-MAX_ID_ATTEMPTS = 2
 
 
 # ------------------------------------------------------------------ helpers
@@ -288,7 +287,17 @@ class ActionIdentityConfirmed(FlowAction):
             return flow.ask_confirm(C.IDENTITY_YES)
         flow.say("utter_identity_confirmed")
         flow.say("utter_privacy_notice")
-        flow.set("id_attempts", 0)
+        # Only whether the ID ends in X (for the keypad hint); the record is read, not kept,
+        # until the ID is verified.
+        customer_id = flow.t.get_slot("customer_id")
+        ends_x = False
+        if customer_id:
+            ends_x = bool((await api.get_customer(str(customer_id))).get("id_ends_with_x"))
+        flow.set("id_ends_with_x", ends_x)
+        if ends_x:  # the slot is not visible to this action's own responses yet
+            flow.say("utter_ask_id_check_x")
+            flow.set("awaiting", "id_check")
+            return flow.events
         return flow.ask("id_check")
 
 
@@ -305,28 +314,32 @@ class ActionIdentityDenied(FlowAction):
         return flow.events
 
 
+def id_result(tracker: Tracker) -> str | None:
+    """The IVR's verdict on the ID answer (it checks the digits; we never see them)."""
+    if intent(tracker) != "id_result":
+        return None
+    value = T.entity_value(tracker.latest_message, "result")
+    return str(value) if value is not None else None
+
+
 class ActionVerifyId(FlowAction):
+    """Acts on the IVR's /id_result: verified -> read-back; mismatch -> ask again; locked
+    (the IVR's limit per customer, across calls) -> agent; anything else -> no-match."""
+
     action_name = "action_verify_id"
 
     async def step(self, flow: Flow, domain: dict[str, Any]) -> list[EventType]:
         t = flow.t
-        entity = T.entity_value(t.latest_message, "digits")
-        digits = digits_in(str(entity)) if entity is not None else digits_in(user_text(t))
-        if len(digits) != 4:
-            return await handle_no_match(flow.d, t, domain, flow.events)
-        customer_id = t.get_slot("customer_id")
-        if not customer_id:
-            raise api.ApiError("no customer_id in the call metadata")
-        ok = await api.verify_id(str(customer_id), digits, call_sid(t))
-        if not ok:
-            attempts = int(t.get_slot("id_attempts") or 0) + 1
-            flow.set("id_attempts", attempts)
+        result = id_result(t)
+        if result in ("mismatch", "locked"):
             await flow.post_results(identity_verified=False)
-            if attempts >= MAX_ID_ATTEMPTS:
+            if result == "locked":
                 return flow.handoff("utter_handoff_identity_failed")
             flow.say("utter_id_mismatch_retry")
             flow.set("awaiting", "id_check")
             return flow.events
+        if result != "verified":  # incomplete / unclear, or digits the IVR did not take
+            return await handle_no_match(flow.d, t, domain, flow.events)
         await flow.post_results(identity_verified=True)
         record = await flow.record()
         flow.say("utter_id_verified")

@@ -18,7 +18,8 @@ from pathlib import Path
 FAQ = ["faq_activation", "faq_info_change", "faq_payment_failure", "faq_transactions",
        "faq_security"]
 ALL_INTENTS = ["affirm", "deny", "request_agent", "goodbye", "repeat", "thanks", "out_of_scope",
-               "reschedule", "complaint", "fraud", "inform_digits", "rate", "inform_item",
+               "reschedule", "complaint", "fraud", "inform_digits", "id_result", "rate",
+               "inform_item",
                *FAQ, "faq_bank_card", "nlu_fallback"]
 
 CONFIRM = "confirm_answer"  # a low-confidence answer read back (actions/confidence.py)
@@ -66,8 +67,10 @@ TABLE: dict[str, list[tuple[list[str], str, list[str | None]]]] = {
         ([*ANY_TEXT, "reschedule", "goodbye", "nlu_fallback", "repeat"], "action_record_callback",
          [None]),
     ],
+    # the IVR checks the ID itself and sends /id_result{...}; digits that reach NLU here were
+    # not taken by the IVR (action_verify_id treats them as a no-match)
     "id_check": [
-        (["inform_digits", "rate"], "action_verify_id", ["info_confirm", None]),
+        (["id_result", "inform_digits", "rate"], "action_verify_id", ["info_confirm", None]),
         (["affirm"], "action_ask_id_check", ["id_check"]),
     ],
     "info_confirm": [

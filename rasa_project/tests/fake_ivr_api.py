@@ -4,10 +4,9 @@
 
 Routes (all need header X-IVR-Internal-Token when --token is given):
   GET  /internal/customers/{id}                 -> profile, 404 when unknown
-  POST /internal/customers/{id}/verify-id       {"last4","call_sid"} -> {"ok": bool}
   POST /internal/calls/{sid}/followups          {"kind","detail","due_in_hours"?} -> 201 {"id"}
   POST /internal/calls/{sid}/results            any subset of the result keys -> 200 {}
-Debug (no token): GET /_calls/{sid} -> {"followups": [...], "results": {...}, "verify": [...]}
+Debug (no token): GET /_calls/{sid} -> {"followups": [...], "results": {...}}
 Customer "C500" answers every route with HTTP 500 (to test the system_error path).
 Stdlib only.
 """
@@ -137,20 +136,6 @@ def make_handler(state: State) -> type[BaseHTTPRequestHandler]:
                 body = self._body()
             except (ValueError, json.JSONDecodeError):
                 self._send(400, {"error": "bad json"})
-                return
-            m = re.fullmatch(r"/internal/customers/([^/]+)/verify-id", self.path)
-            if m:
-                row = state.customers.get(m.group(1))
-                if m.group(1) == "C500":
-                    self._send(500, {"error": "boom"})
-                    return
-                if row is None:
-                    self._send(404, {"error": "unknown customer"})
-                    return
-                ok = str(body.get("last4", "")) == row["_id_last4"]
-                with state.lock:
-                    state.call(str(body.get("call_sid"))).setdefault("verify", []).append(ok)
-                self._send(200, {"ok": ok})
                 return
             m = re.fullmatch(r"/internal/calls/([^/]+)/followups", self.path)
             if m:

@@ -1,9 +1,15 @@
-"""Drive scripted calls through a running Rasa REST channel and print the transcripts.
+"""Drive scripted calls through a running Rasa (the IVR's channel) and print the transcripts.
 
-Needs: the fake API (tests/fake_ivr_api.py), the action server with IVR_API_URL pointing at
-it, and `rasa run --enable-api` with the model under test. Stdlib only:
+Needs: the fake API (tests/fake_ivr_api.py), the action server (`python -m ivr_rasa.serve
+actions`) with IVR_API_URL pointing at it, and `python -m ivr_rasa.serve server --enable-api
+...` with the model under test, both with the same IVR_RASA_TOKEN / IVR_ACTIONS_TOKEN in the
+environment as this script. Stdlib only:
 
     python3 tests/live_calls.py --rasa http://127.0.0.1:5105 --api http://127.0.0.1:8089 [name ...]
+
+Digits said at the ID question stand for what the IVR would send instead: the step's check
+says the verdict (expect:yes_no = verified, expect:digits = mismatch, handoff:identity_failed =
+locked), sent as /id_result{...}; Rasa never sees ID digits.
 
 Each scenario lists (message, check) pairs; the check names what the last payload of the
 reply must contain (expect:<kind>, handoff:<reason>, hangup:<outcome>) or None. Exit status 1
@@ -14,6 +20,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import re
 import sys
 import time
 import urllib.request
@@ -160,14 +168,14 @@ SCENARIOS: dict[str, tuple[dict[str, Any], list[Step]]] = {
          ("换 银行卡", "handoff:bank_card_change")]),
     "zh_api_error": (
         {"customer_id": "C500", "language": "zh", "customer_title": "王先生"},
-        [("/call_start", "expect:yes_no"), ("是", "expect:digits"),
-         ("一 二 三 四", "handoff:system_error")]),
+        [("/call_start", "expect:yes_no"), ("是", "handoff:system_error")]),
 }
 
 
 def post(url: str, body: dict[str, Any]) -> Any:
     req = urllib.request.Request(url, data=json.dumps(body).encode(),
-                                 headers={"Content-Type": "application/json"})
+                                 headers={"Content-Type": "application/json",
+                                          "X-IVR-Rasa-Token": os.environ.get("IVR_RASA_TOKEN", "")})
     with urllib.request.urlopen(req, timeout=30) as resp:
         return json.loads(resp.read())
 
@@ -197,15 +205,30 @@ def check(reply: list[dict[str, Any]], expected: str | None) -> bool:
     return False
 
 
+DIGITS = re.compile(r"^[\s0-9零一二三四五六七八九]+$|^(?:\s*(?:zero|one|two|three|four|five|six|seven|eight|nine))+\s*$")
+VERDICT = {"expect:yes_no": "verified", "expect:digits": "mismatch",
+           "handoff:identity_failed": "locked"}
+
+
+def ivr_message(message: str, expected: str | None, awaiting_id: bool) -> str:
+    """What the IVR sends for this step (digits at the ID question become its verdict)."""
+    if awaiting_id and DIGITS.match(message) and expected in VERDICT:
+        return "/id_result" + json.dumps({"result": VERDICT[expected], "attempts_left": 1})
+    return message
+
+
 def run(name: str, rasa: str, api: str | None) -> bool:
     meta, steps = SCENARIOS[name]
     sid = f"{name}-{int(time.time() * 1000)}"
     metadata = {**meta, "call_sid": sid}
     ok = True
     print(f"=== {name} ({meta['customer_id']}, {meta['language']})")
+    awaiting_id = False
     for message, expected in steps:
-        reply = post(f"{rasa}/webhooks/rest/webhook",
-                     {"sender": sid, "message": message, "metadata": metadata})
+        sent = ivr_message(message, expected, awaiting_id)
+        reply = post(f"{rasa}/webhooks/ivr/webhook",
+                     {"sender": sid, "message": sent, "metadata": metadata})
+        awaiting_id = check(reply, "expect:digits")
         good = check(reply, expected)
         ok &= good
         print(f"  > {message}")

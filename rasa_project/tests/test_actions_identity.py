@@ -32,7 +32,7 @@ def test_slots_from_metadata_fallbacks(meta: dict[str, Any], lang: str, title: s
 
 
 @pytest.mark.parametrize("confidence", [None, 0.93, 0.6])
-def test_identity_yes_heard_well_or_keyed_goes_on(domain: dict[str, Any],
+def test_identity_yes_heard_well_or_keyed_goes_on(api: FakeApi, domain: dict[str, Any],
                                                   confidence: float | None) -> None:
     r = run(ActionIdentityConfirmed(), tracker("是的", "affirm", confidence=confidence,
                                                slots={"awaiting": "identity"}), domain)
@@ -88,7 +88,8 @@ def test_denied_read_back_asks_identity_again(domain: dict[str, Any]) -> None:
     assert r.responses == ["utter_ask_identity"] and r.slots["awaiting"] == "identity"
 
 
-def test_confirmed_identity_goes_on_even_if_heard_unsure_again(domain: dict[str, Any]) -> None:
+def test_confirmed_identity_goes_on_even_if_heard_unsure_again(api: FakeApi,
+                                                               domain: dict[str, Any]) -> None:
     r = run(ActionConfirmAnswer(), tracker("是", "affirm", confidence=0.2,
                                            slots=_pending(C.IDENTITY_YES)), domain)
     assert r.slots["awaiting"] == "id_check"
@@ -102,51 +103,57 @@ def test_read_back_answer_that_is_no_yes_or_no_is_a_no_match(domain: dict[str, A
         r.responses == ["utter_ask_confirm_answer_rephrase"]
 
 
-def test_id_check_verifies_spoken_digits_and_reads_back(api: FakeApi,
-                                                        domain: dict[str, Any]) -> None:
-    r = run(ActionVerifyId(), tracker("一 二 三 四", "inform_digits",
-                                      slots={"awaiting": "id_check"}), domain)
-    assert api.call()["verify"] == [True]
+def _id_result(result: str, **slots: Any) -> Any:
+    """What the IVR sends after checking the ID answer itself (the digits never reach Rasa)."""
+    return tracker("/id_result", "id_result",
+                   entities=[{"entity": "result", "value": result},
+                             {"entity": "attempts_left", "value": 1}],
+                   slots={"awaiting": "id_check", **slots})
+
+
+def test_id_verified_by_the_ivr_reads_back(api: FakeApi, domain: dict[str, Any]) -> None:
+    r = run(ActionVerifyId(), _id_result("verified"), domain)
     assert r.responses == ["utter_id_verified", "utter_pre_review_passed",
                            "utter_ask_info_confirm"]
     readback = r.message("utter_ask_info_confirm")["readback"]
     assert "1 3 8" in readback and "5 6 7 8" in readback and "上海" in readback
     assert r.slots["awaiting"] == "info_confirm" and r.slots["read_fields"] == [
         "name", "phone", "card", "city"]
+    assert api.call()["results"]["identity_verified"] is True
 
 
-def test_id_check_second_failure_hands_over(api: FakeApi, domain: dict[str, Any]) -> None:
-    first = run(ActionVerifyId(), tracker("九 九 九 九", "inform_digits",
-                                          slots={"awaiting": "id_check"}), domain)
+def test_id_mismatch_asks_again_and_locked_hands_over(api: FakeApi,
+                                                      domain: dict[str, Any]) -> None:
+    first = run(ActionVerifyId(), _id_result("mismatch"), domain)
     assert first.responses == ["utter_id_mismatch_retry"]
-    second = run(ActionVerifyId(), tracker("/inform_digits", "inform_digits",
-                                           entities=[{"entity": "digits", "value": "8888"}],
-                                           slots={"awaiting": "id_check", "id_attempts": 1}),
-                 domain)
+    assert first.slots["awaiting"] == "id_check"
+    second = run(ActionVerifyId(), _id_result("locked"), domain)
     assert second.responses == ["utter_handoff_identity_failed"]
-    assert api.call()["verify"] == [False, False]
     assert api.call()["results"]["identity_verified"] is False
 
 
-def test_id_check_without_four_digits_is_a_no_match(api: FakeApi,
-                                                    domain: dict[str, Any]) -> None:
-    r = run(ActionVerifyId(), tracker("一般", "rate", slots={"awaiting": "id_check"}), domain)
+@pytest.mark.parametrize(("text", "intent", "entities"), [
+    ("一般", "rate", []), ("1234", "inform_digits", []),
+    ("/id_result", "id_result", [{"entity": "result", "value": "incomplete"}]),
+])
+def test_id_check_without_a_verdict_is_a_no_match(api: FakeApi, domain: dict[str, Any],
+                                                  text: str, intent: str,
+                                                  entities: list[dict[str, Any]]) -> None:
+    r = run(ActionVerifyId(), tracker(text, intent, entities=entities,
+                                      slots={"awaiting": "id_check"}), domain)
     assert {"event": {"no_match": True}} in r.customs
-    assert api.call()["verify"] == []
+    assert api.call()["results"] == {}
 
 
 def test_id_check_with_the_api_down_apologises_and_hands_over(
         api_down: str, domain: dict[str, Any]) -> None:
-    r = run(ActionVerifyId(), tracker("1234", "inform_digits",
-                                      slots={"awaiting": "id_check"}), domain)
+    r = run(ActionVerifyId(), _id_result("verified"), domain)
     assert r.responses == ["utter_handoff_system_error"]
     assert "awaiting" not in r.slots
 
 
 def test_id_check_with_the_api_failing_500(api: FakeApi, domain: dict[str, Any]) -> None:
-    r = run(ActionVerifyId(), tracker("1234", "inform_digits",
-                                      slots={"awaiting": "id_check", "customer_id": "C500"}),
-            domain)
+    r = run(ActionVerifyId(), _id_result("verified", customer_id="C500"), domain)
     assert r.responses == ["utter_handoff_system_error"]
 
 

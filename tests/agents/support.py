@@ -12,8 +12,10 @@ from typing import Any
 from aiohttp import web
 
 from ivr.agents.accounts import Agent, AgentDirectory
+from ivr.agents.login import LoginGuard
 from ivr.agents.queue import AgentQueue, QueueStatus
 from ivr.agents.sessions import SessionPolicy
+from ivr.agents.throttle import Backoff
 from ivr.call.prompts import PromptBook
 from ivr.config import Config, ServerConfig
 from ivr.customers.service import CustomerService
@@ -26,6 +28,7 @@ from ivr.web.keys import SERVICES
 from ivr.web.services import Services
 
 PASSWORD = "correct horse battery"
+DEVICE_KEY = b"k" * 32
 
 
 class DirectHandoff:
@@ -67,7 +70,8 @@ class Env:
 
 @contextlib.asynccontextmanager
 async def dashboard_env(tmp_path: Path, public_url: str = "http://127.0.0.1:8080",
-                        policy: SessionPolicy | None = None) -> AsyncIterator[Env]:
+                        policy: SessionPolicy | None = None,
+                        backoff: Backoff | None = None) -> AsyncIterator[Env]:
     path = tmp_path / "ivr.db"
     calls = await SqliteCallStore.open(path)
     customers = await SqliteCustomerStore.open(path)
@@ -79,7 +83,8 @@ async def dashboard_env(tmp_path: Path, public_url: str = "http://127.0.0.1:8080
         config=Config(server=ServerConfig(public_url=public_url)), store=calls,
         readiness=_Ready(), prompts=PromptBook({}),
         prompt_audio={}, customers=CustomerService(customers),
-        handoff=handoff, queue=queue, agents=agents)
+        handoff=handoff, queue=queue, agents=agents,
+        logins=LoginGuard(agents, agent_store, DEVICE_KEY, backoff))
     app = web.Application()
     app[SERVICES] = services
     dashboard.setup(app)

@@ -98,19 +98,3 @@ async def test_sessions_expire_when_idle_or_old(agent_store: SqliteAgentStore) -
     assert await directory.sessions.resume("") is None
 
 
-async def test_failed_logins_lock_a_username_for_the_window(
-        agent_store: SqliteAgentStore) -> None:
-    now = [datetime(2024, 5, 1, 9, 0, tzinfo=UTC)]
-    policy = SessionPolicy(max_failures=3, failure_window_s=300)
-    sessions = AgentDirectory(agent_store, clock=lambda: now[0],
-                              session_policy=policy).sessions
-    for _ in range(3):
-        assert not await sessions.locked_out("Frank")
-        await sessions.login_failed("frank")
-    assert await sessions.locked_out("FRANK")
-    assert not await sessions.locked_out("grace")
-    now[0] += timedelta(seconds=301)
-    assert not await sessions.locked_out("frank")
-    await sessions.login_failed("frank")
-    await sessions.login_succeeded("frank")
-    assert await agent_store.login_failures("frank", now[0] - timedelta(days=1)) == 0

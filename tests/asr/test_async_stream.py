@@ -82,14 +82,15 @@ async def test_order_kept_serialized_and_off_loop(executor: ThreadPoolExecutor) 
 async def test_backlog_limit_drops_and_counts(executor: ThreadPoolExecutor) -> None:
     fake = FakeStream()
     fake.gate.clear()  # the first decode call blocks
-    rec = AsyncRecognizer(fake, executor, max_backlog=5)
+    rec = AsyncRecognizer(fake, executor, max_backlog_bytes=5)
     results = []
     for i in range(12):
         results.append(rec.feed(bytes([i])))
         await asyncio.sleep(0)  # lets the worker take the first chunk
-    # One chunk in flight, five waiting, the rest dropped.
+    # One chunk in flight, five bytes waiting, the rest dropped.
     assert results.count(False) == 6
-    assert rec.stats.dropped_chunks == 6
+    assert rec.stats.dropped_chunks == 6 and rec.stats.dropped_bytes == 6
+    assert rec.stats.backlog_bytes == 5
     fake.gate.set()
     final = await rec.finish()
     assert final.text == bytes(range(6)).decode()
@@ -205,3 +206,19 @@ def test_libvosk_releases_the_gil(engine: VoskEngine, synth: Synth) -> None:
           f" main thread max stall {max_gap * 1000:.1f} ms, {spins} spins")
     assert busy > 0.05
     assert max_gap < busy / 2
+
+
+async def test_backlog_is_bounded_in_bytes_not_chunks(executor: ThreadPoolExecutor) -> None:
+    """Big chunks cannot queue more audio than small ones."""
+    fake = FakeStream()
+    fake.gate.clear()
+    rec = AsyncRecognizer(fake, executor, max_backlog_bytes=1000, max_batch_bytes=400)
+    assert rec.feed(b"a" * 10)
+    await asyncio.sleep(0)  # in flight
+    assert rec.feed(b"b" * 600) and rec.feed(b"c" * 400)
+    assert not rec.feed(b"d")  # 1000 bytes waiting: full
+    assert rec.stats.backlog_bytes == 1000
+    fake.gate.set()
+    final = await rec.finish()
+    assert final.text == "a" * 10 + "b" * 600 + "c" * 400
+    assert [len(c) for c in fake.calls][1:] == [600, 400]  # one chunk may exceed a batch

@@ -109,6 +109,7 @@ async def test_logged_out_browser_sees_the_login_page_and_no_events(site: Site,
         await page.fill("#password", "not the password")
         await page.click("#login-button")
         await page.wait_for_selector("#login-error:has-text('Wrong username or password')")
+        await asyncio.sleep(1.1)  # one failure: the next attempt waits 1 s (login back-off)
         await _login(page, site, "zh1")
         await page.click("#logout")
         await page.wait_for_url(f"{site.url}/dashboard/login")

@@ -17,7 +17,7 @@ from ivr.core.types import Language
 from ivr.sim.phone import PhoneSimulator, SimOptions, new_sid
 from ivr.sim.script import CallerTurn, CallScript, load_script
 from tests.browser.conftest import Launch
-from tests.e2e.conftest import AUTH_TOKEN, IVR, ROOT, start_server
+from tests.e2e.conftest import API_HEADERS, API_TOKEN, AUTH_TOKEN, IVR, ROOT, start_server
 from tests.telephony.fake_twilio_rest import FakeTwilioRest
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
@@ -36,7 +36,7 @@ def _wait_in_queue(hold_ms: int) -> CallScript:
 
 
 def _api(url: str) -> dict[str, object]:
-    resp = requests.get(url, timeout=5)
+    resp = requests.get(url, timeout=5, headers=API_HEADERS)
     resp.raise_for_status()
     body: dict[str, object] = resp.json()
     return body
@@ -57,7 +57,8 @@ async def test_agent_accepts_a_live_escalated_call(tmp_path: Path, browser: Laun
             )
             sid = new_sid("CA")
             fake.add_call(sid)
-            sim = PhoneSimulator(SimOptions(base_url=server.url, auth_token=AUTH_TOKEN))
+            sim = PhoneSimulator(SimOptions(base_url=server.url, auth_token=AUTH_TOKEN,
+                                            api_token=API_TOKEN))
             script = load_script(ROOT / "audio" / "fixtures" / "zh" / "agent_request"
                                  / "script.yaml")
             async with browser() as page:
@@ -113,7 +114,8 @@ async def test_agent_accepts_a_live_escalated_call(tmp_path: Path, browser: Laun
             details = record["details"]
             assert isinstance(details, dict) and details["queue_result"] == "abandoned"
             assert details["queue_wait_s"] > 0
-            metrics = requests.get(f"{server.url}/metrics", timeout=5).text  # noqa: ASYNC210
+            metrics = requests.get(f"{server.url}/metrics", timeout=5,  # noqa: ASYNC210
+                                   headers=API_HEADERS).text
             assert "ivr_agent_queue_handled_today 1.0" in metrics, metrics
             assert "ivr_agent_queue_abandoned_today 1.0" in metrics, metrics
 
@@ -139,7 +141,7 @@ async def test_agent_accepts_a_live_escalated_call(tmp_path: Path, browser: Laun
 
 def _queue_length(url: str) -> int:
     """Callers waiting in the agent queue, from the metrics endpoint."""
-    for line in requests.get(f"{url}/metrics", timeout=5).text.splitlines():
+    for line in requests.get(f"{url}/metrics", timeout=5, headers=API_HEADERS).text.splitlines():
         if line.startswith("ivr_agent_queue_queue_length "):
             return int(float(line.split()[1]))
     return 0

@@ -75,7 +75,7 @@ def test_the_recording_notice_cannot_be_interrupted_and_keys_wait_for_it() -> No
     notice_end = world.bot_done_at(1)
     sent_at = [cmd for cmd in world.of(c.VerifyIdentity)]
     assert sent_at and sent_at[0].digits == "1357"
-    assert world.heard == ["[1357]"]
+    assert world.heard == ["[****]"]
     assert notice_end > prompt_start(world) + 8.0
 
 

@@ -24,7 +24,7 @@ from ivr.sim.outbound import OutboundPhone
 from ivr.sim.phone import SimOptions
 from ivr.sim.script import CallScript, load_script
 from tests.campaigns.carrier import FakeCarrier, PlacedCall
-from tests.e2e.conftest import AUTH_TOKEN, IVR, ROOT, Server, start_server
+from tests.e2e.conftest import API_HEADERS, API_TOKEN, AUTH_TOKEN, IVR, ROOT, Server, start_server
 
 pytestmark = [
     pytest.mark.e2e,
@@ -74,7 +74,8 @@ async def test_campaign_through_the_real_ivr(tmp_path: Path) -> None:
         cid = parse_qs(urlsplit(call.answer_url).query)["customer_id"][0]
         name = next(s for s in PLANS[cid] if s.startswith("answer:")).split(":", 1)[1]
         script = scripts.setdefault(name, load_script(FIXTURES / name / "script.yaml"))
-        sim = OutboundPhone(SimOptions(base_url=holder[0].url, auth_token=AUTH_TOKEN))
+        sim = OutboundPhone(SimOptions(base_url=holder[0].url, auth_token=AUTH_TOKEN,
+                                       api_token=API_TOKEN))
         result = await sim.answer(call.answer_url, call.sid, script, to=call.to,
                                   from_=call.from_, record=False)
         results.append((cid, result.ended_by))
@@ -93,7 +94,8 @@ async def test_campaign_through_the_real_ivr(tmp_path: Path) -> None:
         await asyncio.to_thread(
             subprocess.run, [str(IVR), "customers", "import", str(customers_file(tmp_path)),
                              "--db", db], check=True, capture_output=True, env=server.env)
-        async with aiohttp.ClientSession(base_url=server.url) as http:
+        async with aiohttp.ClientSession(base_url=server.url,
+                                         headers=API_HEADERS) as http:
             policy = {"windows": "00:00-24:00", "weekend_windows": "00:00-24:00",
                       "holiday_windows": "00:00-24:00", "max_attempts": 3,
                       "retry_backoff_s": 2.0, "max_concurrent": 4, "calls_per_second": 2.0,

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ivr.core.types import Language
+from ivr.customers.idhash import IdHasher
 from ivr.customers.model import (
     ActivationStatus,
     ApplicationStatus,
@@ -19,6 +20,7 @@ from ivr.customers.model import (
     TransactionStatus,
 )
 
+HASHER = IdHasher(b"server-key-for-tests-0123456789ab")
 NOW = datetime(2024, 6, 10, 8, 0, tzinfo=UTC)
 PHONE = "+8613812345678"
 PHONE_DIGITS = "13812345678"
@@ -40,7 +42,9 @@ def transactions() -> tuple[Transaction, ...]:
     )
 
 
-def customer(**overrides: Any) -> Customer:
+def customer(plain: bool = False, **overrides: Any) -> Customer:
+    """A sample customer as stored (ID digits hashed with ``HASHER``), or as read from an import
+    file (``plain=True``: ``id_last4`` in clear)."""
     values: dict[str, Any] = {
         "customer_id": "c-001",
         "name": "张伟",
@@ -62,4 +66,5 @@ def customer(**overrides: Any) -> Customer:
         "recent_transactions": transactions(),
     }
     values.update(overrides)
-    return Customer(**values)
+    raw = Customer(**values)
+    return raw if plain else HASHER.protect(raw)

@@ -14,6 +14,7 @@ from ivr.customers.importer import import_customers
 from ivr.customers.validate import customer_from_mapping
 from ivr.customers.views import recent_issues
 from ivr.store.customers import SqliteCustomerStore
+from tests.customers.customer_samples import HASHER
 
 NOW = datetime(2024, 6, 10, tzinfo=UTC)
 
@@ -55,7 +56,7 @@ async def test_cli_generate_output_reimports_cleanly(tmp_path: Path) -> None:
     assert json.loads(out.read_text(encoding="utf-8")) == generate_customers(
         25, NOW, seed=9)
     async with await SqliteCustomerStore.open(tmp_path / "ivr.db") as store:
-        report = await import_customers(out, store)
+        report = await import_customers(out, store, HASHER)
         assert (report.rows, report.created, report.failures) == (25, 25, [])
-        again = await import_customers(out, store)
+        again = await import_customers(out, store, HASHER)
         assert (again.created, again.updated) == (0, 25)

@@ -15,7 +15,7 @@ from ivr.customers.importer import ImportFileError, import_customers, read_rows,
 from ivr.customers.model import FollowUpKind
 from ivr.customers.service import CustomerService
 from ivr.store.customers import SqliteCustomerStore
-from tests.customers.customer_samples import NOW
+from tests.customers.customer_samples import HASHER, NOW
 
 CSV = (
     "customer_id,name,title,phone,id_last4,language,missing_documents,marketing_opt_out,"
@@ -63,7 +63,7 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
 
 async def test_csv_good_rows_load_and_bad_rows_have_line_numbers(
         tmp_path: Path, store: SqliteCustomerStore) -> None:
-    report = await import_customers(write(tmp_path, "customers.csv", CSV), store)
+    report = await import_customers(write(tmp_path, "customers.csv", CSV), store, HASHER)
     assert (report.rows, report.created, report.updated) == (7, 2, 0)
     failures = {(f.line, f.customer_id): f.reason for f in report.failures}
     assert set(failures) == {(6, "c-3"), (7, "c-4"), (8, "c-5"), (9, "c-1"), (10, None)}
@@ -82,7 +82,7 @@ async def test_csv_good_rows_load_and_bad_rows_have_line_numbers(
 
 async def test_json_rows_are_reported_by_the_line_they_start_on(
         tmp_path: Path, store: SqliteCustomerStore) -> None:
-    report = await import_customers(write(tmp_path, "customers.json", JSON), store)
+    report = await import_customers(write(tmp_path, "customers.json", JSON), store, HASHER)
     assert (report.rows, report.created) == (5, 1)
     lines = {f.line: f.reason for f in report.failures}
     assert set(lines) == {4, 6, 12, 13}
@@ -100,8 +100,8 @@ def test_csv_rows_start_lines_skip_blank_lines_and_quoted_newlines(tmp_path: Pat
 
 async def test_reimport_updates(tmp_path: Path, store: SqliteCustomerStore) -> None:
     path = write(tmp_path, "customers.csv", CSV)
-    await import_customers(path, store)
-    report = await import_customers(path, store)
+    await import_customers(path, store, HASHER)
+    report = await import_customers(path, store, HASHER)
     assert (report.created, report.updated) == (0, 2)
 
 

@@ -1,4 +1,4 @@
-"""Masked profiles, recent issues, ID checks, follow-up due times and call results."""
+"""Masked profiles, recent issues, follow-up due times and call results."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from tests.customers.customer_samples import NOW, PHONE, PHONE_DIGITS, customer
 CONTRACT_KEYS = {"customer_id", "name", "title", "language", "phone_masked", "card_last4",
                  "city", "application_status", "activation_status", "missing_documents",
                  "expected_review_days", "marketing_opt_out", "preferred_channel",
-                 "recent_issues"}
+                 "recent_issues", "id_ends_with_x"}
 
 
 class Clock:
@@ -60,6 +60,7 @@ def test_profile_has_the_contract_keys_and_no_secrets() -> None:
     text = repr(profile)
     assert PHONE_DIGITS not in text and "123X" not in text and "example.com" not in text
     assert profile["phone_masked"] == "138****5678"
+    assert profile["id_ends_with_x"] is True
 
 
 async def test_profile_uses_the_injected_clock(service: CustomerService) -> None:
@@ -69,30 +70,6 @@ async def test_profile_uses_the_injected_clock(service: CustomerService) -> None
     profile = await service.profile("c-001")
     assert profile is not None and profile["recent_issues"] == []
     assert await service.profile("missing") is None
-
-
-async def test_verify_id(service: CustomerService) -> None:
-    assert (await service.verify_id("c-001", "123x")).ok  # type: ignore[union-attr]
-    assert (await service.verify_id("c-001", " １２３Ｘ ")).ok  # type: ignore[union-attr]
-    assert not (await service.verify_id("c-001", "1234")).ok  # type: ignore[union-attr]
-    assert await service.verify_id("nobody", "1234") is None
-
-
-async def test_verify_id_counts_attempts_and_locks_after_three_failures(
-        service: CustomerService) -> None:
-    results = [await service.verify_id("c-001", "0000", "CA1") for _ in range(3)]
-    assert [(r.ok, r.attempts, r.locked) for r in results if r] == [
-        (False, 1, False), (False, 2, False), (False, 3, False)]
-    locked = await service.verify_id("c-001", "123X", "CA1")
-    assert locked is not None and (locked.ok, locked.attempts, locked.locked) == (False, 4, True)
-    other_call = await service.verify_id("c-001", "123X", "CA2")
-    assert other_call is not None and other_call.ok and other_call.attempts == 1
-
-
-async def test_customer_without_id_digits_never_verifies(service: CustomerService) -> None:
-    await service.store.upsert_customers([customer(customer_id="c-2", id_last4=None)])
-    check = await service.verify_id("c-2", "")
-    assert check is not None and not check.ok
 
 
 async def test_customer_for_phone(service: CustomerService) -> None:

@@ -61,7 +61,7 @@ class FakeRasa:
 async def rasa() -> AsyncIterator[FakeRasa]:
     fake = FakeRasa()
     app = web.Application()
-    app.router.add_post("/webhooks/rest/webhook", fake.handle_webhook)
+    app.router.add_post("/webhooks/ivr/webhook", fake.handle_webhook)
     app.router.add_get("/status", fake.handle_status)
     runner = web.AppRunner(app, shutdown_timeout=0.1)
     await runner.setup()
@@ -96,6 +96,23 @@ async def test_send_posts_sender_message_metadata_and_parses_reply(
     assert reply.turn.utterances == (Utterance("echo: /call_start"),)
     assert reply.turn.expect is Expectation.YES_NO
     assert reply.elapsed_ms >= 0
+
+
+async def test_the_secret_goes_in_a_header_and_the_status_token(
+    rasa: FakeRasa, http: aiohttp.ClientSession
+) -> None:
+    seen: list[str] = []
+
+    async def status(request: web.Request) -> web.StreamResponse:
+        seen.append(request.query.get("token", ""))
+        return web.json_response({"model_file": "m.tar.gz"})
+
+    rasa.status = status
+    bridge = RasaBridge(http, rasa.url, timeout_s=2, token="s3cret")
+    await bridge.send(SID, "/call_start")
+    assert rasa.headers[0]["X-IVR-Rasa-Token"] == "s3cret"
+    assert await bridge.healthy() and seen == ["s3cret"]
+    assert "s3cret" not in repr(bridge)
 
 
 async def test_each_call_uses_its_own_sender_and_metadata_defaults_to_empty(

@@ -72,13 +72,13 @@ def test_digits_hash_ends_early() -> None:
     assert mapper.press("#", Expectation.DIGITS) == REPEAT
 
 
-def test_digits_star_clears() -> None:
+def test_digits_star_is_the_letter_x() -> None:
     mapper = KeypadMapper()
     for d in "987":
-        mapper.press(d, Expectation.DIGITS)
-    assert mapper.press("*", Expectation.DIGITS) is None
+        assert mapper.press(d, Expectation.DIGITS) is None
+    assert mapper.press("*", Expectation.DIGITS) == digits_message("987X")
     assert mapper.press("#", Expectation.DIGITS) == REPEAT
-    assert [mapper.press(d, Expectation.DIGITS) for d in "1*2345"][-1] == digits_message("2345")
+    assert [mapper.press(d, Expectation.DIGITS) for d in "12*#"][-1] == digits_message("12X")
 
 
 def test_digits_ignores_letters() -> None:

@@ -23,6 +23,8 @@ IVR = ROOT / ".venv" / "bin" / "ivr"
 TEST_CONFIG = ROOT / "config" / "test.toml"
 CUSTOMERS = ROOT / "audio" / "fixtures" / "customers.json"
 AUTH_TOKEN = "test-auth-token-not-a-secret"
+API_TOKEN = "test-api-token-not-a-secret"  # server.api_token in config/test.toml
+API_HEADERS = {"Authorization": f"Bearer {API_TOKEN}"}
 READY_TIMEOUT_S = 400
 
 
@@ -88,9 +90,9 @@ def start_server(tmp: Path, **overrides: str) -> Server:
         IVR_RASA_ACTIONS_PORT=str(free_port()),
         IVR_ASR_NO_INPUT_MS="2500",
         IVR_AGENTS_MAX_WAIT_S="8",
-        # Set (empty) so `ivr serve` does not generate an API token: these tests read /api/*
-        # from loopback without one.
-        IVR_SERVER_API_TOKEN="",
+        # Fixed so that a second IVR can use the first one's Rasa (rasa.managed = false).
+        IVR_RASA_AUTH_TOKEN="test-rasa-token-not-a-secret",
+        IVR_RASA_ACTIONS_TOKEN="test-actions-token-not-a-secret",
     )
     env.update(overrides)
     subprocess.run([str(IVR), "customers", "import", str(CUSTOMERS), "--db",

@@ -19,7 +19,15 @@ from ivr.core.types import Language
 from ivr.sim.phone import PhoneSimulator, SimOptions, new_sid
 from ivr.sim.script import CallerTurn, CallScript, load_script
 from ivr.telephony.twilio.signature import SIGNATURE_HEADER, sign
-from tests.e2e.conftest import AUTH_TOKEN, ROOT, Server, TcpProxy, start_server
+from tests.e2e.conftest import (
+    API_HEADERS,
+    API_TOKEN,
+    AUTH_TOKEN,
+    ROOT,
+    Server,
+    TcpProxy,
+    start_server,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -27,7 +35,8 @@ FIXTURES = ROOT / "audio" / "fixtures"
 
 
 def _sim(server: Server) -> PhoneSimulator:
-    return PhoneSimulator(SimOptions(base_url=server.url, auth_token=AUTH_TOKEN))
+    return PhoneSimulator(SimOptions(base_url=server.url, auth_token=AUTH_TOKEN,
+                                     api_token=API_TOKEN))
 
 
 def _form(sid: str) -> dict[str, str]:
@@ -48,7 +57,8 @@ def test_voice_webhook_rejects_bad_signature_and_stores_nothing(
         headers[SIGNATURE_HEADER] = sign("https://evil.example/twilio/voice", form, AUTH_TOKEN)
     resp = requests.post(f"{server.url}/twilio/voice", data=form, headers=headers, timeout=5)
     assert resp.status_code == 403
-    assert requests.get(f"{server.url}/api/calls/{sid}", timeout=5).status_code == 404
+    resp = requests.get(f"{server.url}/api/calls/{sid}", timeout=5, headers=API_HEADERS)
+    assert resp.status_code == 404
 
 
 def test_status_callback_needs_signature_and_is_recorded(server: Server) -> None:
@@ -58,7 +68,7 @@ def test_status_callback_needs_signature_and_is_recorded(server: Server) -> None
     assert requests.post(url, data=form, timeout=5).status_code == 403
     headers = {SIGNATURE_HEADER: sign(url, form, AUTH_TOKEN)}
     assert requests.post(url, data=form, headers=headers, timeout=5).status_code == 204
-    record = requests.get(f"{server.url}/api/calls/{sid}", timeout=5).json()
+    record = requests.get(f"{server.url}/api/calls/{sid}", timeout=5, headers=API_HEADERS).json()
     assert record["outcome"] == "no_answer"
     assert [e["kind"] for e in record["events"]] == ["status_callback"]
 
@@ -98,6 +108,13 @@ def test_garbage_and_out_of_order_media_are_counted_and_the_call_goes_on(
     assert not result.errors, result.errors
     record = result.record
     assert record is not None
+    # The error count is written when the stream closes (a moment after the call's end).
+    for _ in range(40):
+        if record["counters"]["wire_errors"] == 6:
+            break
+        time.sleep(0.1)
+        record = requests.get(f"{server.url}/api/calls/{result.call_sid}", timeout=5,
+                              headers=API_HEADERS).json()
     assert record["counters"]["wire_errors"] == 6
     codes = sorted(e["code"] for e in record["events"] if e["kind"] == "wire_error")
     # the first five are recorded one by one, the rest as one summary

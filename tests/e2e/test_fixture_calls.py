@@ -15,7 +15,7 @@ import pytest
 
 from ivr.sim.dialogues import DialogueOutcome, load_all, run_dialogues, table
 from ivr.sim.phone import SimOptions
-from tests.e2e.conftest import AUTH_TOKEN, ROOT, Server
+from tests.e2e.conftest import API_TOKEN, AUTH_TOKEN, ROOT, Server
 
 pytestmark = pytest.mark.e2e
 
@@ -27,7 +27,7 @@ IDS = [s.name for s in SCRIPTS]
 
 @pytest.fixture(scope="module")
 def outcomes(server: Server) -> dict[str, DialogueOutcome]:
-    options = SimOptions(base_url=server.url, auth_token=AUTH_TOKEN)
+    options = SimOptions(base_url=server.url, auth_token=AUTH_TOKEN, api_token=API_TOKEN)
     done = asyncio.run(run_dialogues(SCRIPTS, options, concurrency=24))
     print(table(done))
     return {o.script.name: o for o in done}

@@ -22,7 +22,7 @@ import requests
 
 from ivr.sim.phone import PhoneSimulator, SimOptions
 from ivr.sim.script import load_script
-from tests.e2e.conftest import AUTH_TOKEN, IVR, ROOT, Server
+from tests.e2e.conftest import API_HEADERS, API_TOKEN, AUTH_TOKEN, IVR, ROOT, Server
 from tests.sim.sound_files import (
     RATE,
     chunk_rms,
@@ -117,7 +117,7 @@ def caller_texts(record: dict[str, object]) -> list[str]:
 
 
 def fetch_record(server: Server, sid: str) -> dict[str, object]:
-    resp = requests.get(f"{server.url}/api/calls/{sid}", timeout=5)
+    resp = requests.get(f"{server.url}/api/calls/{sid}", timeout=5, headers=API_HEADERS)
     resp.raise_for_status()
     body: dict[str, object] = resp.json()
     return body
@@ -175,7 +175,8 @@ def test_softphone_conversation_and_recording(server: Server, tmp_path: Path) ->
         with wave.open(str(turn.wav), "rb") as wav:
             assert (wav.getnchannels(), wav.getsampwidth()) == (1, 2)
             assert 0.3 < wav.getnframes() / wav.getframerate() < 5
-    sim = PhoneSimulator(SimOptions(base_url=server.url, auth_token=AUTH_TOKEN))
+    sim = PhoneSimulator(SimOptions(base_url=server.url, auth_token=AUTH_TOKEN,
+                                    api_token=API_TOKEN))
     replay = asyncio.run(sim.call(script))
     assert not replay.errors, replay.errors
     assert replay.record is not None

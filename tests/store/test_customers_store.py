@@ -12,17 +12,18 @@ import aiosqlite
 import pytest
 
 from ivr.core.errors import StoreError
+from ivr.customers.identity import IdOutcome, IdPolicy
 from ivr.customers.model import (
     ActivationStatus,
     FollowUp,
     FollowUpKind,
     FollowUpStatus,
-    IdCheckCount,
+    IdLock,
 )
 from ivr.store.customers import CustomerStore, SqliteCustomerStore
 from ivr.store.migrations import LATEST_VERSION, migrate
 from ivr.store.sqlite import SqliteCallStore
-from tests.customers.customer_samples import NOW, PHONE, customer
+from tests.customers.customer_samples import HASHER, NOW, PHONE, customer
 
 
 @pytest.fixture
@@ -103,12 +104,31 @@ async def test_followup_validation(store: SqliteCustomerStore) -> None:
         await store.list_followups(limit=0)
 
 
-async def test_id_checks_count_per_call_and_customer(store: SqliteCustomerStore) -> None:
-    assert await store.id_checks("CA1", "c-001") == IdCheckCount(0, 0)
-    assert await store.record_id_check("CA1", "c-001", False) == IdCheckCount(1, 1)
-    assert await store.record_id_check("CA1", "c-001", True) == IdCheckCount(2, 1)
-    assert await store.record_id_check("CA2", "c-001", False) == IdCheckCount(1, 1)
-    assert await store.id_checks("CA1", "c-001") == IdCheckCount(2, 1)
+async def test_id_failures_count_per_customer(store: SqliteCustomerStore) -> None:
+    policy = IdPolicy(max_failures=2, cooldown_s=600)
+    assert await store.id_lock("c-001") == IdLock()
+    first = await store.record_id_attempt("c-001", False, NOW, policy)
+    assert first.outcome is IdOutcome.MISMATCH and first.attempts_left == 1
+    assert (await store.id_lock("c-001")).failures == 1
+    second = await store.record_id_attempt("c-001", True, NOW + timedelta(seconds=5), policy)
+    assert second.outcome is IdOutcome.VERIFIED
+    assert await store.id_lock("c-001") == IdLock()
+    await store.record_id_attempt("c-001", False, NOW, policy)
+    locked = await store.record_id_attempt("c-001", False, NOW, policy)
+    assert locked.outcome is IdOutcome.LOCKED and locked.newly_locked
+    assert (await store.id_lock("c-001")).locked_until == NOW + timedelta(seconds=600)
+    assert (await store.record_id_attempt("c-002", False, NOW, policy)).attempts_left == 1
+
+
+async def test_plain_id_digits_are_never_stored(store: SqliteCustomerStore) -> None:
+    with pytest.raises(StoreError, match="plain ID digits"):
+        await store.upsert_customers([customer(plain=True)])
+    await store.upsert_customers([customer()])
+    stored = await store.get_customer("c-001")
+    assert stored is not None and stored.id_last4 is None and stored.id_ends_with_x
+    assert stored.id_hash == HASHER.hash("c-001", "123X")
+    rows = await store._db.fetch("SELECT id_last4 FROM customers")
+    assert [r[0] for r in rows] == [None]
 
 
 async def test_shares_the_call_store_file(tmp_path: Path) -> None:

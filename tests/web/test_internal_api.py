@@ -29,6 +29,7 @@ from tests.customers.customer_samples import NOW, PHONE, PHONE_DIGITS, customer
 
 TOKEN = "s3cret-token-for-tests"
 AUTH = {TOKEN_HEADER: TOKEN}
+API = {"Authorization": "Bearer api-token"}
 FAKE_REMOTE = "X-Test-Remote"  # test-only middleware: pretend the client has this address
 
 
@@ -57,7 +58,7 @@ class Env:
 
 
 @contextlib.asynccontextmanager
-async def make_env(tmp_path: Path, api_token: str = "") -> AsyncIterator[Env]:
+async def make_env(tmp_path: Path, api_token: str = "api-token") -> AsyncIterator[Env]:
     path = tmp_path / "ivr.db"
     calls = await SqliteCallStore.open(path)
     customers = await SqliteCustomerStore.open(path)
@@ -117,7 +118,6 @@ async def test_unknown_customer_is_404_json(env: Env) -> None:
 @pytest.mark.parametrize("headers", [{}, {TOKEN_HEADER: "wrong"}, {TOKEN_HEADER: TOKEN + "x"}])
 async def test_missing_or_wrong_token_is_403(env: Env, headers: dict[str, str]) -> None:
     for method, url in (("GET", "/internal/customers/c-001"),
-                        ("POST", "/internal/customers/c-001/verify-id"),
                         ("POST", "/internal/calls/CA1/followups"),
                         ("POST", "/internal/calls/CA1/results")):
         resp = await env.client.request(method, url, headers=headers, json={})
@@ -149,26 +149,21 @@ async def test_no_customer_service_is_503(env: Env) -> None:
     assert resp.status == 503 and (await resp.json())["error"] == "unavailable"
 
 
-async def test_verify_id(env: Env, caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.DEBUG)
-    url = "/internal/customers/c-001/verify-id"
-    resp = await env.client.post(url, headers=AUTH, json={"last4": "123x"})
-    assert await resp.json() == {"ok": True}
-    resp = await env.client.post(url, headers=AUTH, json={"last4": "9999", "call_sid": "CA1"})
-    assert await resp.json() == {"ok": False, "attempts": 1, "locked": False}
-    resp = await env.client.post(url, headers=AUTH, json={"last4": "123X", "call_sid": "CA1"})
-    assert await resp.json() == {"ok": True, "attempts": 2, "locked": False}
-    assert "123X" not in caplog.text and "9999" not in caplog.text
-    bad = await env.client.post(url, headers=AUTH, json={"last4": 1234})
-    assert bad.status == 400 and (await bad.json())["error"] == "invalid_field"
-    extra = await env.client.post(url, headers=AUTH, json={"last4": "1234", "pin": "1"})
-    assert extra.status == 400 and "pin" in (await extra.json())["message"]
-    broken = await env.client.post(url, headers={**AUTH, "Content-Type": "application/json"},
+async def test_there_is_no_id_oracle(env: Env) -> None:
+    """The IVR checks ID digits itself; nothing on the host can ask whether digits match."""
+    resp = await env.client.post("/internal/customers/c-001/verify-id", headers=AUTH,
+                                 json={"last4": "123X"})
+    assert resp.status in (404, 405)
+    profile = await (await env.client.get("/internal/customers/c-001", headers=AUTH)).json()
+    assert profile["id_ends_with_x"] is True
+    assert not any(k.startswith("id_") and k != "id_ends_with_x" for k in profile)
+
+
+async def test_bad_json_is_400(env: Env) -> None:
+    broken = await env.client.post("/internal/calls/CA1/results",
+                                   headers={**AUTH, "Content-Type": "application/json"},
                                    data=b"{nope")
     assert broken.status == 400 and (await broken.json())["error"] == "bad_json"
-    missing = await env.client.post("/internal/customers/zz/verify-id", headers=AUTH,
-                                    json={"last4": "1234"})
-    assert missing.status == 404
 
 
 async def test_followups_from_a_call_and_the_rest_api(env: Env) -> None:
@@ -190,31 +185,31 @@ async def test_followups_from_a_call_and_the_rest_api(env: Env) -> None:
                                     json={"kind": "callback", "detail": ""})
     assert no_call.status == 404 and (await no_call.json())["error"] == "not_found"
 
-    listing = await (await env.client.get("/api/followups")).json()
+    listing = await (await env.client.get("/api/followups", headers=API)).json()
     tasks = listing["followups"]
     assert [t["kind"] for t in tasks] == ["callback", "bank_card_change"]  # due first
     card = tasks[1]
     assert card["id"] == created["id"] and card["customer_id"] == "c-001"
     assert card["detail"] == "new card ***************0123" and card["status"] == "open"
-    done = await env.client.post(f"/api/followups/{card['id']}/done", json={"owner": "agent-7"})
+    done = await env.client.post(f"/api/followups/{card['id']}/done", json={"owner": "agent-7"},
+                                 headers=API)
     assert done.status == 200
     assert (await done.json())["status"] == "done"
-    open_only = await (await env.client.get("/api/followups?status=open")).json()
+    open_only = await (await env.client.get("/api/followups?status=open", headers=API)).json()
     assert [t["kind"] for t in open_only["followups"]] == ["callback"]
-    assert (await env.client.post("/api/followups/999/done")).status == 404
-    assert (await env.client.get("/api/followups?status=weird")).status == 400
+    assert (await env.client.post("/api/followups/999/done", headers=API)).status == 404
+    assert (await env.client.get("/api/followups?status=weird", headers=API)).status == 400
 
 
-async def test_followups_api_needs_loopback_or_bearer(tmp_path: Path) -> None:
-    async with make_env(tmp_path, api_token="api-token") as env:
+async def test_followups_api_needs_the_bearer_token_even_on_loopback(tmp_path: Path) -> None:
+    async with make_env(tmp_path) as env:
         assert (await env.client.get("/api/followups")).status == 401
-        ok = await env.client.get("/api/followups",
-                                  headers={"Authorization": "Bearer api-token"})
+        ok = await env.client.get("/api/followups", headers=API)
         assert ok.status == 200
     (tmp_path / "again").mkdir()
-    async with make_env(tmp_path / "again") as env:
-        far = await env.client.get("/api/followups", headers={FAKE_REMOTE: "203.0.113.9"})
-        assert far.status == 403 and (await far.json())["error"] == "forbidden"
+    async with make_env(tmp_path / "again", api_token="") as env:
+        closed = await env.client.get("/api/followups", headers=API)
+        assert closed.status == 401 and (await closed.json())["error"] == "unauthorized"
 
 
 async def test_results_merge_into_call_details(env: Env, caplog: pytest.LogCaptureFixture

@@ -70,7 +70,7 @@ class TwilioMediaChannel:
         while True:
             raw = await self._socket.receive()
             if raw is None:
-                yield StreamEnded("closed")
+                yield StreamEnded("closed", error=self._socket.error)
                 return
             event = self._decode(raw)
             if isinstance(event, WireProblem):

@@ -18,6 +18,8 @@ CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf_token"
 _SESSION = "ivr_dashboard"
 _LOGIN_CSRF = "ivr_dashboard_login"
+_DEVICE = "ivr_dashboard_browser"
+DEVICE_MAX_AGE_S = 180 * 24 * 3600
 
 
 class DashboardError(Exception):
@@ -65,6 +67,16 @@ def set_cookie(request: web.Request, response: web.StreamResponse, value: str,
                login: bool = False, max_age: int | None = None) -> None:
     response.set_cookie(cookie_name(request, login), value, path="/", httponly=True,
                         samesite="Strict", secure=secure(request), max_age=max_age)
+
+
+def device_cookie_name(request: web.Request) -> str:
+    return f"__Host-{_DEVICE}" if secure(request) else _DEVICE
+
+
+def set_device_cookie(request: web.Request, response: web.StreamResponse, value: str) -> None:
+    """The trusted-browser cookie (``ivr.agents.devices``): long-lived, script-proof."""
+    response.set_cookie(device_cookie_name(request), value, path="/", httponly=True,
+                        samesite="Strict", secure=secure(request), max_age=DEVICE_MAX_AGE_S)
 
 
 def clear_cookie(request: web.Request, response: web.StreamResponse,

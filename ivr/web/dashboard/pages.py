@@ -1,7 +1,8 @@
 """Login, logout and the dashboard page (server-rendered shells; data comes from the API).
 
 Login is protected against cross-site posting with a double-submit token (a cookie and a
-hidden field that must match); failed logins are limited per username.
+hidden field that must match); failed logins back off per client and per username, except in
+a browser that logged in as that agent before (``ivr.agents.login``).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import functools
 import html
 import logging
+import math
 import secrets
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -16,16 +18,19 @@ from string import Template
 
 from aiohttp import web
 
+from ivr.web.clients import client_address, trusted_set
 from ivr.web.dashboard.auth import (
     CSRF_FIELD,
     DashboardError,
     clear_cookie,
     cookie_name,
     current,
+    device_cookie_name,
     parts,
     require_csrf,
     same_origin,
     set_cookie,
+    set_device_cookie,
     tokens_match,
 )
 
@@ -79,28 +84,36 @@ async def login_form(request: web.Request) -> web.StreamResponse:
 @page
 async def login(request: web.Request) -> web.StreamResponse:
     p = parts(request)
+    guard = p.services.logins
+    if guard is None:
+        raise DashboardError(503, "unavailable", "dashboard login is not configured")
     form = await request.post()
     username = str(form.get("username", ""))[:64]
     password = str(form.get("password", ""))
     expected = request.cookies.get(cookie_name(request, login=True), "")
     if not same_origin(request) or not tokens_match(str(form.get(CSRF_FIELD, "")), expected):
         return _login_page(request, 403, "The form expired; please try again.", username)
-    sessions = p.agents.sessions
-    if await sessions.locked_out(username):
-        log.warning("dashboard login refused for %r: too many failures", username)
-        return _login_page(request, 429, "Too many failed attempts; try again later.",
-                           username)
-    agent = await p.agents.authenticate(username, password)
+    client = client_address(request, trusted_set(p.services.config.server.trusted_proxies))
+    result = await guard.attempt(username, password, client,
+                                 request.cookies.get(device_cookie_name(request)))
+    if result.retry_after_s > 0:
+        log.warning("dashboard login for %r from %s refused: back-off %.0f s", username,
+                    client, result.retry_after_s)
+        response = _login_page(request, 429, "Too many failed attempts; try again later.",
+                               username)
+        response.headers["Retry-After"] = str(max(1, math.ceil(result.retry_after_s)))
+        return response
+    agent = result.agent
     if agent is None:
-        await sessions.login_failed(username)
-        log.info("dashboard login failed for %r from %s", username, request.remote)
+        log.info("dashboard login failed for %r from %s", username, client)
         return _login_page(request, 401, "Wrong username or password.", username)
-    await sessions.login_succeeded(username)
-    token, _live = await sessions.start(agent)
+    token, _live = await p.agents.sessions.start(agent)
     log.info("agent %s logged in to the dashboard", agent.id)
     response = web.Response(status=303, headers={"Location": HOME_PATH})
     set_cookie(request, response, token)
     clear_cookie(request, response, login=True)
+    if result.device_cookie:
+        set_device_cookie(request, response, result.device_cookie)
     return response
 
 
