@@ -235,6 +235,16 @@ class Flow:
                         call_sid(self.t), exc)
         return self.handoff("utter_handoff_bank_card")
 
+    async def wrong_party(self) -> list[EventType]:
+        """Not the customer: flag the phone on file for review, apologise, hang up."""
+        try:
+            await self.followup("phone_review", "the callee said they are not the customer; "
+                                "check the phone number on file", 48)
+        except api.ApiError as exc:  # the caller is not kept waiting for our records
+            log.warning("call %s: could not flag the phone: %s", call_sid(self.t), exc)
+        self.say("utter_wrong_party")
+        return self.events
+
     def closing(self, *, grant_reward: bool) -> list[EventType]:
         reward = self.get("reward") if grant_reward else None
         if reward:
@@ -310,8 +320,7 @@ class ActionIdentityDenied(FlowAction):
     async def step(self, flow: Flow, domain: dict[str, Any]) -> list[EventType]:
         if C.unsure(flow.t):
             return flow.ask_confirm(C.IDENTITY_NO)
-        flow.say("utter_wrong_party")
-        return flow.events
+        return await flow.wrong_party()
 
 
 def id_result(tracker: Tracker) -> str | None:
@@ -687,6 +696,9 @@ class ActionGoodbye(FlowAction):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
         flow = Flow(dispatcher, tracker)
+        if tracker.get_slot("awaiting") == "identity":  # nothing happened yet
+            flow.say("utter_goodbye_early")
+            return flow.events
         grant = tracker.get_slot("rating") is not None
         if grant:
             try:
@@ -709,17 +721,18 @@ class ActionRecordCallback(FlowAction):
         guarded = await free_text_guard(flow, domain)
         if guarded is not None:
             return guarded
+        third_party = bool(tracker.get_slot("third_party"))
         if intent(tracker) == "deny":
-            flow.say("utter_callback_declined")
+            flow.say("utter_not_available_goodbye" if third_party else "utter_callback_declined")
             return flow.events
         text = spoken_text(tracker)
-        hours, phrase = T.parse_callback(text, flow.lang)
-        try:
-            await flow.followup("callback", "callback requested" +
-                                (f": {text}" if text else " (no time given)"), hours)
+        try:  # the IVR places the words in the customer's zone and calling windows
+            booked = await api.book_callback(call_sid(tracker), text, flow.lang)
         except api.ApiError as exc:
             log.warning("call %s: could not record the callback: %s", call_sid(tracker), exc)
-            flow.say("utter_callback_not_recorded")
+            flow.say("utter_not_available_goodbye" if third_party else
+                     "utter_callback_not_recorded")
             return flow.events
-        flow.say("utter_callback_recorded", when=phrase)
+        flow.say("utter_callback_recorded_third_party" if third_party else
+                 "utter_callback_recorded", when=booked["readback"])
         return flow.events
