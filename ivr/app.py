@@ -13,6 +13,7 @@ import aiohttp
 from aiohttp import web
 
 from ivr.agents.accounts import AgentDirectory
+from ivr.agents.availability import Availability, parse_hours
 from ivr.agents.handoff import QueueHandoff
 from ivr.agents.login import LoginGuard
 from ivr.agents.queue import AgentQueue
@@ -220,6 +221,9 @@ def _services_ctx(config: Config, twilio: TwilioAdapter
                 queue, control, store, customers, prompts,
                 read_wav_8k(HOLD_MUSIC), max_wait_s=config.agents.max_wait_s,
                 transfer_timeout_s=config.agents.transfer_timeout_s,
+                availability=Availability(agent_store.list_agents, parse_hours(
+                    config.agents.hours, config.agents.hours_days,
+                    config.agents.hours_timezone)),
             )
             metrics = Metrics()
             identity = config.identity

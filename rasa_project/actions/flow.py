@@ -712,6 +712,19 @@ class ActionGoodbye(FlowAction):
 # ------------------------------------------------------------------ reschedule
 
 
+# who asked -> (declined, could not be recorded, booked) responses; their hang-up outcome says
+# how the call ends: reschedule (busy caller), not_available (a third party), escalated (no
+# agent was there).
+CALLBACK_RESPONSES = {
+    "caller": ("utter_callback_declined", "utter_callback_not_recorded",
+               "utter_callback_recorded"),
+    "third_party": ("utter_not_available_goodbye", "utter_not_available_goodbye",
+                    "utter_callback_recorded_third_party"),
+    "agent": ("utter_agent_callback_declined", "utter_callback_not_recorded",
+              "utter_callback_recorded_agent"),  # (no second handoff: nobody is there)
+}
+
+
 class ActionRecordCallback(FlowAction):
     action_name = "action_record_callback"
 
@@ -721,18 +734,18 @@ class ActionRecordCallback(FlowAction):
         guarded = await free_text_guard(flow, domain)
         if guarded is not None:
             return guarded
-        third_party = bool(tracker.get_slot("third_party"))
+        who = "agent" if tracker.get_slot("agent_callback") else \
+            "third_party" if tracker.get_slot("third_party") else "caller"
+        declined, failed, booked_say = CALLBACK_RESPONSES[who]
         if intent(tracker) == "deny":
-            flow.say("utter_not_available_goodbye" if third_party else "utter_callback_declined")
+            flow.say(declined)
             return flow.events
         text = spoken_text(tracker)
         try:  # the IVR places the words in the customer's zone and calling windows
             booked = await api.book_callback(call_sid(tracker), text, flow.lang)
         except api.ApiError as exc:
             log.warning("call %s: could not record the callback: %s", call_sid(tracker), exc)
-            flow.say("utter_not_available_goodbye" if third_party else
-                     "utter_callback_not_recorded")
+            flow.say(failed)
             return flow.events
-        flow.say("utter_callback_recorded_third_party" if third_party else
-                 "utter_callback_recorded", when=booked["readback"])
+        flow.say(booked_say, when=booked["readback"])
         return flow.events

@@ -39,3 +39,16 @@ class ActionNotAvailable(FlowAction):
         flow.say("utter_not_available")
         flow.set("awaiting", "callback_time")
         return flow.events
+
+
+class ActionAgentUnavailable(FlowAction):
+    """The IVR's /agent_unavailable (outside agent hours, nobody logged in, or the wait was
+    too long; the caller has just been told): ask when an agent should call back."""
+
+    action_name = "action_agent_unavailable"
+
+    async def step(self, flow: Flow, domain: dict[str, Any]) -> list[EventType]:
+        flow.set("agent_callback", True)
+        flow.say("utter_ask_agent_callback_time")
+        flow.set("awaiting", "callback_time")
+        return flow.events

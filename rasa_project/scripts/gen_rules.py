@@ -39,6 +39,8 @@ GLOBAL: dict[str, tuple[list[str], list[str | None]]] = {
     "out_of_scope": (["action_out_of_scope"], [None]),
     "reschedule": (["action_ask_callback_time"], ["callback_time"]),
     "opt_out": (["action_opt_out"], [None]),
+    # sent by the IVR when no agent is there (hours, nobody logged in, waited too long)
+    "agent_unavailable": (["action_agent_unavailable"], ["callback_time"]),
 }
 
 FAQ_ANSWERS = [

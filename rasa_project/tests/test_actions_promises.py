@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from actions.flow import ActionGoodbye, ActionIdentityDenied, ActionRecordCallback
-from actions.promises import ActionNotAvailable, ActionOptOut
+from actions.promises import ActionAgentUnavailable, ActionNotAvailable, ActionOptOut
 from conftest import FakeApi, run, tracker
 
 
@@ -97,3 +97,33 @@ def test_goodbye_at_the_opening_ends_early(api: FakeApi, domain: dict[str, Any],
     r = run(ActionGoodbye(), tracker("再见", "goodbye", slots={"awaiting": awaiting}), domain)
     assert r.responses == expected
     assert _custom(domain, "utter_goodbye_early")["hangup"] == {"outcome": "ended_early"}
+
+
+def test_no_agent_asks_when_an_agent_should_call_back(api: FakeApi,
+                                                      domain: dict[str, Any]) -> None:
+    r = run(ActionAgentUnavailable(), tracker("/agent_unavailable", "agent_unavailable",
+                                              slots={"awaiting": "any_question"}), domain)
+    assert r.responses == ["utter_ask_agent_callback_time"]
+    assert r.slots == {"agent_callback": True, "awaiting": "callback_time"}
+    assert _custom(domain, "utter_ask_agent_callback_time")["expect"] == "open"
+    r = run(ActionRecordCallback(), tracker("tomorrow morning", "reschedule", slots={
+        "awaiting": "callback_time", "agent_callback": True, "language": "en"}), domain)
+    assert r.responses == ["utter_callback_recorded_agent"]
+    assert r.message("utter_callback_recorded_agent")["when"] == "tomorrow at 10 am"
+    assert _custom(domain, "utter_callback_recorded_agent", "en")["hangup"] == {
+        "outcome": "escalated"}
+    assert [f["kind"] for f in api.call()["followups"]] == ["callback"]
+
+
+def test_no_agent_and_no_callback_wanted(api: FakeApi, domain: dict[str, Any]) -> None:
+    r = run(ActionRecordCallback(), tracker("不用了", "deny", slots={
+        "awaiting": "callback_time", "agent_callback": True}), domain)
+    assert r.responses == ["utter_agent_callback_declined"]
+    assert not api.call()["followups"]
+
+
+def test_an_agent_callback_that_cannot_be_booked_ends_with_an_apology(
+        api_down: str, domain: dict[str, Any]) -> None:
+    r = run(ActionRecordCallback(), tracker("明天上午", "reschedule", slots={
+        "awaiting": "callback_time", "agent_callback": True}), domain)
+    assert r.responses == ["utter_callback_not_recorded"]  # no second handoff: nobody is there
