@@ -116,7 +116,8 @@ class QueueHandoff:
         """Nobody to take the call: say so at once, then the dialogue asks when to call back."""
         await session.record(queue_result="no_agent", queue_wait_s=0.0)
         await session.event("no_agent", refusal, {"reason": handoff.reason})
-        await session.say(self._prompts.text(SystemPrompt.NO_AGENT, session.lang))
+        # The dialogue prepares its question while the notice plays (no silent gap).
+        await session.say(self._prompts.text(SystemPrompt.NO_AGENT, session.lang), wait=False)
         await session.back_to_dialogue(AGENT_UNAVAILABLE)
 
     async def _close_entry(self, session: CallSession, outcome: str, wait_s: float) -> None:
@@ -188,7 +189,8 @@ class QueueHandoff:
         """Waited too long: say so, then the dialogue asks when an agent should call back
         (the callback is booked at the time the caller chooses)."""
         await session.stop_audio()
-        await session.say(self._prompts.text(SystemPrompt.QUEUE_TIMEOUT, session.lang))
+        await session.say(self._prompts.text(SystemPrompt.QUEUE_TIMEOUT, session.lang),
+                          wait=False)
         await session.back_to_dialogue(AGENT_UNAVAILABLE)
 
     async def _context(self, session: CallSession, handoff: Handoff) -> dict[str, Any]:
