@@ -118,3 +118,10 @@ async def book_callback(call_sid: str, when: str, lang: str) -> dict[str, Any]:
 async def opt_out(call_sid: str) -> None:
     """The customer withdrew consent: never call them again (do-not-call, every campaign)."""
     await _request("POST", f"/internal/calls/{_seg(call_sid)}/opt-out", {})
+
+
+async def send_offer(call_sid: str) -> bool:
+    """Send the accepted offer's details through the customer's channel; False when the IVR
+    could not send them (it recorded that and made a follow-up)."""
+    data = await _request("POST", f"/internal/calls/{_seg(call_sid)}/offer", {})
+    return bool(isinstance(data, dict) and data.get("sent"))

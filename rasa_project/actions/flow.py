@@ -683,6 +683,11 @@ class ActionOfferAnswer(FlowAction):
     async def step(self, flow: Flow, domain: dict[str, Any]) -> list[EventType]:
         accepted = intent(flow.t) == "affirm" or means_no_problem(user_text(flow.t))
         await flow.post_results(offer="accepted" if accepted else "declined")
+        if accepted:
+            try:  # the details go out through the customer's channel, recorded by the IVR
+                await api.send_offer(call_sid(flow.t))
+            except api.ApiError as exc:
+                log.warning("call %s: offer details not sent: %s", call_sid(flow.t), exc)
         flow.say("utter_offer_accepted" if accepted else "utter_offer_declined")
         await flow.grant_reward()
         return flow.closing(grant_reward=True)

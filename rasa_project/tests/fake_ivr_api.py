@@ -10,6 +10,7 @@ Routes (all need header X-IVR-Internal-Token when --token is given):
                                                 "as_asked","campaign_id"} (ivr.text placing, the
                                                 default windows, Shanghai, a fixed "now": FAKE_NOW)
   POST /internal/calls/{sid}/opt-out            -> 200 {"do_not_call": true, "at"}
+  POST /internal/calls/{sid}/offer              -> 200 {"channel": "sms", "sent": true}
 Debug (no token): GET /_calls/{sid} -> {"followups": [...], "results": {...}}
 Customer "C500" answers every route with HTTP 500 (to test the system_error path).
 Stdlib only.
@@ -184,6 +185,12 @@ def make_handler(state: State) -> type[BaseHTTPRequestHandler]:
                     state.call(m.group(1))["followups"].append(
                         {"id": fid, "kind": "callback", "when": when, **booked})
                 self._send(201, {"id": fid, "campaign_id": f"cb-{fid}", **booked})
+                return
+            m = re.fullmatch(r"/internal/calls/([^/]+)/offer", self.path)
+            if m:
+                with state.lock:
+                    state.call(m.group(1))["offer_sent"] = "sms"
+                self._send(200, {"channel": "sms", "sent": True})
                 return
             m = re.fullmatch(r"/internal/calls/([^/]+)/opt-out", self.path)
             if m:

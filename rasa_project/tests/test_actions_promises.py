@@ -6,7 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from actions.flow import ActionGoodbye, ActionIdentityDenied, ActionRecordCallback
+from actions.flow import (
+    ActionGoodbye,
+    ActionIdentityDenied,
+    ActionOfferAnswer,
+    ActionRecordCallback,
+)
 from actions.promises import ActionAgentUnavailable, ActionNotAvailable, ActionOptOut
 from conftest import FakeApi, run, tracker
 
@@ -127,3 +132,13 @@ def test_an_agent_callback_that_cannot_be_booked_ends_with_an_apology(
     r = run(ActionRecordCallback(), tracker("明天上午", "reschedule", slots={
         "awaiting": "callback_time", "agent_callback": True}), domain)
     assert r.responses == ["utter_callback_not_recorded"]  # no second handoff: nobody is there
+
+
+@pytest.mark.parametrize(("text", "intent", "sent"), [
+    ("好的,发给我吧", "affirm", True), ("不用了", "deny", False),
+])
+def test_an_accepted_offer_is_sent(api: FakeApi, domain: dict[str, Any], text: str,
+                                   intent: str, sent: bool) -> None:
+    r = run(ActionOfferAnswer(), tracker(text, intent, slots={"awaiting": "offer"}), domain)
+    assert ("offer_sent" in api.call()) is sent
+    assert r.responses[0] == ("utter_offer_accepted" if sent else "utter_offer_declined")

@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from ivr.campaigns.context import CampaignContext, DialerSettings, NoDialing
+from ivr.campaigns.context import CampaignContext, DialerSettings
 from ivr.campaigns.model import CampaignState, TargetState
 from ivr.campaigns.service import CampaignService
 from ivr.store.campaigns import SqliteCampaignStore
+from tests.campaigns.helpers import FakeControl, http_error
 from tests.customers.customer_samples import NOW
 from tests.web.test_internal_api import AUTH, Env, make_env
 
@@ -21,7 +22,7 @@ from tests.web.test_internal_api import AUTH, Env, make_env
 async def env(tmp_path: Path) -> AsyncIterator[Env]:
     async with make_env(tmp_path) as value:
         store = await SqliteCampaignStore.open(tmp_path / "ivr.db")
-        ctx = CampaignContext(store=store, customers=value.customers, control=NoDialing(),
+        ctx = CampaignContext(store=store, customers=value.customers, control=FakeControl(),
                               settings=DialerSettings(caller_id="+8675500000000"),
                               clock=lambda: NOW)  # Monday 16:00 in Shanghai
         value.services.campaigns = CampaignService(ctx)
@@ -85,3 +86,35 @@ async def test_opt_out_records_the_withdrawal_and_the_do_not_call_entry(env: Env
     again = await env.client.post("/internal/calls/CA1/opt-out", headers=AUTH)
     assert again.status == 200  # saying it twice is fine
     assert (await env.client.post("/internal/calls/CA9/opt-out", headers=AUTH)).status == 404
+
+
+async def test_an_accepted_offer_is_texted_and_recorded(env: Env) -> None:
+    resp = await env.client.post("/internal/calls/CA1/offer", headers=AUTH)
+    assert resp.status == 200 and await resp.json() == {"channel": "sms", "sent": True}
+    control = env.services.campaigns.ctx.control  # type: ignore[union-attr]
+    assert isinstance(control, FakeControl)
+    (to, _from, body), = control.sms
+    assert to == "+8613812345678" and "满50元立减5元" in body
+    call = await env.calls.get_call("CA1")
+    assert call is not None
+    message = call.details["offer_message"]
+    assert (message["channel"], message["at"]) == ("sms", NOW.isoformat())
+    assert message["ref"].startswith("SM") and message["ref"].endswith("0001")  # masked
+    assert [e.code for e in await env.calls.get_events("CA1") if e.kind == "offer_sent"] == [
+        "sms"]
+
+
+async def test_an_offer_that_cannot_be_sent_is_recorded_with_a_follow_up(env: Env) -> None:
+    control = env.services.campaigns.ctx.control  # type: ignore[union-attr]
+    assert isinstance(control, FakeControl)
+
+    async def refuse(to: str, from_: str, body: str) -> str:
+        raise http_error(400, 21211)
+
+    control.send_sms = refuse  # type: ignore[method-assign]
+    resp = await env.client.post("/internal/calls/CA1/offer", headers=AUTH)
+    assert resp.status == 200 and (await resp.json())["sent"] is False
+    call = await env.calls.get_call("CA1")
+    assert call is not None and "error" in call.details["offer_message"]
+    tasks = await env.customers.list_followups()
+    assert [t.kind.value for t in tasks] == ["other"] and tasks[0].call_sid == "CA1"
