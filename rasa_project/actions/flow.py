@@ -398,17 +398,26 @@ class ActionRecordCorrection(FlowAction):
         if item == "card":
             return await flow.bank_card_change()
         record = await flow.record()
+        await self.record(flow, item)
+        flow.say("utter_info_change_howto")
+        return flow.continue_to_questions(record)
+
+    @staticmethod
+    async def record(flow: Flow, item: str) -> None:
+        """One correction request: in the results and as its own follow-up (a call may ask
+        several; the same item twice is one)."""
         fields = [f for f in (flow.get("read_fields") or []) if f != item]
-        await flow.post_results(corrections=_add(list(flow.get("corrections") or []), item),
-                                confirmed_fields=fields)
+        corrections = list(flow.get("corrections") or [])
+        if item in corrections:
+            flow.say("utter_correction_recorded", item=T.ITEM_NAMES[flow.lang][item])
+            return
+        await flow.post_results(corrections=[*corrections, item], confirmed_fields=fields)
         detail = f"customer reports the {T.ITEM_NAMES['en'][item]} on file is wrong"
         text = spoken_text(flow.t)
         if text:
             detail += f" (said: {text})"
         await flow.followup("info_correction", detail, 48, {"item": item})
         flow.say("utter_correction_recorded", item=T.ITEM_NAMES[flow.lang][item])
-        flow.say("utter_info_change_howto")
-        return flow.continue_to_questions(record)
 
 
 class ActionBankCardChange(FlowAction):
@@ -462,8 +471,14 @@ class ActionFaqInfoChange(FlowAction):
     action_name = "action_faq_info_change"
 
     async def step(self, flow: Flow, domain: dict[str, Any]) -> list[EventType]:
-        if parse_item(user_text(flow.t)) == "card":
+        item = parse_item(user_text(flow.t))
+        if item == "card":
             return await flow.bank_card_change()
+        if item is not None and intent(flow.t) == "inform_item":
+            # "地址也不对" later in the call: another correction, its own follow-up
+            await ActionRecordCorrection.record(flow, item)
+            flow.say("utter_info_change_howto")
+            return flow.ask("anything_else")
         await flow.post_results(faq_topics=_add(list(flow.get("faq_topics") or []),
                                                 TOPIC_INFO))
         flow.say("utter_info_change_howto")

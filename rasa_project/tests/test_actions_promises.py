@@ -7,10 +7,12 @@ from typing import Any
 
 import pytest
 from actions.flow import (
+    ActionFaqInfoChange,
     ActionGoodbye,
     ActionIdentityDenied,
     ActionOfferAnswer,
     ActionRecordCallback,
+    ActionRecordCorrection,
 )
 from actions.promises import ActionAgentUnavailable, ActionNotAvailable, ActionOptOut
 from conftest import FakeApi, run, tracker
@@ -142,3 +144,26 @@ def test_an_accepted_offer_is_sent(api: FakeApi, domain: dict[str, Any], text: s
     r = run(ActionOfferAnswer(), tracker(text, intent, slots={"awaiting": "offer"}), domain)
     assert ("offer_sent" in api.call()) is sent
     assert r.responses[0] == ("utter_offer_accepted" if sent else "utter_offer_declined")
+
+
+def test_several_corrections_each_make_their_own_follow_up(api: FakeApi,
+                                                           domain: dict[str, Any]) -> None:
+    read = {"read_fields": ["name", "phone", "card", "city"]}
+    first = run(ActionRecordCorrection(), tracker("手机号不对", "inform_item",
+                                                  slots={"awaiting": "which_item", **read}),
+                domain)
+    slots = {**read, **first.slots, "awaiting": "anything_else"}
+    second = run(ActionFaqInfoChange(), tracker("地址也不对", "inform_item", slots=slots), domain)
+    assert second.responses == ["utter_correction_recorded", "utter_info_change_howto",
+                                "utter_ask_anything_else"]
+    call = api.call()
+    assert call["results"]["corrections"] == ["phone", "city"]
+    assert [(f["kind"], "地址也不对" in f["detail"]) for f in call["followups"]] == [
+        ("info_correction", False), ("info_correction", True)]
+    promised = second.slots["followups_promised"]
+    assert [p["item"] for p in promised] == ["phone", "city"]
+    # a question about changing information is no correction
+    third = run(ActionFaqInfoChange(), tracker("怎么修改地址", "faq_info_change",
+                                               slots={**slots, **second.slots}), domain)
+    assert third.responses == ["utter_info_change_howto", "utter_ask_anything_else"]
+    assert len(api.call()["followups"]) == 2
