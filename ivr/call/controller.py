@@ -199,6 +199,7 @@ class CallController(Speaking):
         if self.state is not State.ON_HOLD:
             return
         if event.resume is not None:
+            self.no_agent = True
             self.think(event.resume, None)
         elif event.prompt is not None:
             self.say_then(event.prompt, Ending(event.outcome, "handoff"))

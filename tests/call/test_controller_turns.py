@@ -207,3 +207,17 @@ def test_no_agent_goes_back_to_the_dialogue_which_asks_for_a_callback() -> None:
     world.run()
     assert world.sent[-1] == "明天上午"
     assert world.outcome is CallOutcome.COMPLETED
+
+
+def test_silence_after_the_no_agent_question_ends_escalated_without_a_second_handoff() -> None:
+    replies = iter([handoff("请稍候。", "agent_request"),
+                    ask("请问什么时候给您回电比较方便?", Expectation.OPEN)])
+    world = World(lambda _m: next(replies), agent=None)
+    world.run(until=10)
+    world.feed(e.HandoffFinished(world.now, CallOutcome.ESCALATED, None, "/agent_unavailable"))
+    world.run()
+    assert len(world.handoffs) == 1
+    assert world.outcome is CallOutcome.ESCALATED
+    speaks = world.of(c.Speak)
+    assert speaks[-1].utterances[0].text == PROMPTS.text(SystemPrompt.NO_INPUT_GOODBYE,
+                                                         world.lang)
