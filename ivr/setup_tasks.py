@@ -125,7 +125,7 @@ def train_rasa(config: Config, *, force: bool) -> bool:
              f"({rasa_train.cached_model(config.server.cache_dir, digest)})")
         stamp.save(digest)
         return True
-    _say("Rasa model: training (3-6 minutes on 2 cores; output in "
+    _say("Rasa model: training (about a minute on 2 cores; output in "
          f"{config.server.data_dir / 'logs' / 'rasa-train.log'})")
     started = time.monotonic()
     rasa_train.train(config, _say)
