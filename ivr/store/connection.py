@@ -11,6 +11,7 @@ shielded from cancellation, so a cancelled caller never leaves half a transactio
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import sqlite3
@@ -39,9 +40,16 @@ def _check_folder(path: Path) -> None:
 
 def _private(path: Path) -> None:
     """The database (and its WAL files, which SQLite creates with the database's mode) is
-    readable by its owner only: it holds call transcripts and customer records."""
+    readable by its owner only: it holds call transcripts and customer records.
+
+    An existing database file is never opened here: closing any descriptor of a file drops
+    every POSIX lock this process holds on it, including the SQLite connections' own. Another
+    process closing its connection would then believe it was the last one, checkpoint and
+    delete the WAL that this process keeps writing to: its later commits would be invisible
+    to every other process and lost in a crash."""
     try:
-        os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
+        with contextlib.suppress(FileExistsError):
+            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o600))
         for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
             if file.exists() and file.stat().st_mode & 0o077:
                 file.chmod(0o600)

@@ -1,4 +1,4 @@
-"""The whole stack: ``ivr serve`` (IVR + Rasa + action server) dials a 20-customer campaign
+"""The whole stack: ``ivr serve`` (IVR + Rasa + action server) dials a 15-customer campaign
 through the fake carrier (Twilio's REST contract + signed status/AMD callbacks), the phone
 simulator answers as the callee with recorded audio, and ``ivr campaign report`` is checked.
 
@@ -34,7 +34,9 @@ FIXTURES = ROOT / "audio" / "fixtures" / "zh"
 CALLER_ID = "+8610900000000"
 # customer → what their phone does on each attempt ("answer:<fixture>" plays that script).
 PLANS: dict[str, list[str]] = {
-    **{f"E{i:02d}": ["answer:happy_path"] for i in range(1, 9)},
+    # three plain answers are enough: the concurrency cap and pacing are exercised by the
+    # unreached attempts too, and every answered call costs ~2 minutes of real audio.
+    **{f"E{i:02d}": ["answer:happy_path"] for i in range(1, 4)},
     "E09": ["answer:wrong_party"], "E10": ["answer:wrong_party"],
     "E11": ["busy", "answer:happy_path"],
     "E12": ["busy", "answer:happy_path"],
@@ -105,7 +107,7 @@ async def test_campaign_through_the_real_ivr(tmp_path: Path) -> None:
             assert resp.status == 201, await resp.text()
             resp = await http.post("/api/campaigns/e2e/targets",
                                    json={"customer_ids": list(PLANS)})
-            assert (await resp.json())["added"] == 20
+            assert (await resp.json())["added"] == len(PLANS) == 15
             await http.post("/api/campaigns/e2e/dnc", json={"customer_ids": ["E19"]})
             assert (await http.post("/api/campaigns/e2e/start")).status == 200
             deadline = time.monotonic() + 1200
@@ -129,9 +131,9 @@ async def test_campaign_through_the_real_ivr(tmp_path: Path) -> None:
 
     with (out / "summary.csv").open(encoding="utf-8") as fh:
         rows = {r["metric"]: r["value"] for r in csv.DictReader(fh)}
-    assert rows["targets"] == "20" and rows["dialled"] == "19"
-    assert rows["reached"] == "14", rows
-    assert rows["completed"] == "10", rows
+    assert rows["targets"] == "15" and rows["dialled"] == "14"
+    assert rows["reached"] == "9", rows
+    assert rows["completed"] == "5", rows
     assert rows["outcome:wrong_party"] == "2" and rows["outcome:escalated"] == "2", rows
     assert rows["escalation_reason:agent_request"] == "2", rows
     assert rows["voicemail"] == "6" and rows["busy"] == "2" and rows["no_answer"] == "6"
@@ -140,9 +142,9 @@ async def test_campaign_through_the_real_ivr(tmp_path: Path) -> None:
     assert {m.to for m in carrier.messages.values()} == {phone(c) for c in
                                                           ("E13", "E14", "E15", "E16")}
     dials = [r for r in carrier.requests if r.path.endswith("/Calls.json")]
-    assert len(dials) == 10 + 2 * 2 + 3 * 4 + 2 + 3  # 31: nobody dialled twice per attempt
+    assert len(dials) == 5 + 2 * 2 + 3 * 4 + 2 + 3  # 26: nobody dialled twice per attempt
     assert all(parse_qs(urlsplit(r.form["Url"]).query)["campaign_id"] == ["e2e"] for r in dials)
-    assert len(results) == 14
+    assert len(results) == 9
     for name in ("report.html", "funnel.png", "ratings.png", "escalations.png",
                  "faq_topics.png", "latency.png", "targets.csv"):
         assert (out / name).stat().st_size > 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import subprocess
 import sys
 import textwrap
 from datetime import UTC, datetime
@@ -184,3 +185,29 @@ async def test_open_on_unusable_path_raises_store_error(tmp_path: Path) -> None:
     await asyncio.sleep(0.05)  # aiosqlite's worker thread finishes after a failed connect
     with pytest.raises(StoreError):
         await SqliteCallStore.open(tmp_path / "c.db", synchronous="SOMETIMES")
+
+
+def _read_in_another_process(path: Path, sql: str) -> str:
+    code = ("import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); "
+            "print(c.execute(sys.argv[2]).fetchone()[0]); c.close()")
+    done = subprocess.run([sys.executable, "-c", code, str(path), sql], capture_output=True,
+                          text=True, check=True, timeout=30)
+    return done.stdout.strip()
+
+
+async def test_commits_stay_visible_to_other_processes_when_several_stores_share_a_file(
+        tmp_path: Path) -> None:
+    """Opening a second store on the same file must not drop the first one's SQLite locks: a
+    reader in another process (``ivr campaign report`` beside ``ivr serve``) would then take
+    itself for the last connection on close, checkpoint and delete the WAL the server keeps
+    writing to, and see nothing committed after that point."""
+    path = tmp_path / "shared.db"
+    async with await SqliteCallStore.open(path) as first, \
+            await SqliteCallStore.open(path) as second:
+        await first.create_call(CallRecord(call_sid="CA1"))
+        assert await asyncio.to_thread(
+            _read_in_another_process, path, "SELECT COUNT(*) FROM calls") == "1"
+        await second.create_call(CallRecord(call_sid="CA2"))
+        await first.create_call(CallRecord(call_sid="CA3"))
+        assert await asyncio.to_thread(
+            _read_in_another_process, path, "SELECT COUNT(*) FROM calls") == "3"
