@@ -13,6 +13,7 @@ import aiohttp
 from aiohttp import web
 
 from ivr.agents.accounts import AgentDirectory
+from ivr.agents.availability import Availability, parse_hours
 from ivr.agents.handoff import QueueHandoff
 from ivr.agents.login import LoginGuard
 from ivr.agents.queue import AgentQueue
@@ -67,6 +68,7 @@ from ivr.web import (
     dashboard,
     guard,
     internal,
+    internal_promises,
     telephony_routes,
 )
 from ivr.web.access import ACCESS
@@ -108,7 +110,7 @@ def web_app(config: Config, adapters: Sequence[ProviderAdapter]) -> web.Applicat
     app = web.Application(client_max_size=1 << 20, middlewares=guard.middlewares(config, table))
     app[ACCESS] = table
     telephony_routes.setup(app, adapters, socket_limits(config))
-    for routes in (api, internal, customers_api, dashboard, campaigns_api):
+    for routes in (api, internal, internal_promises, customers_api, dashboard, campaigns_api):
         routes.setup(app)
     return app
 
@@ -216,6 +218,9 @@ def _services_ctx(config: Config, twilio: TwilioAdapter
                 queue, control, store, customers, prompts,
                 read_wav_8k(HOLD_MUSIC), max_wait_s=config.agents.max_wait_s,
                 transfer_timeout_s=config.agents.transfer_timeout_s,
+                availability=Availability(agent_store.list_agents, parse_hours(
+                    config.agents.hours, config.agents.hours_days,
+                    config.agents.hours_timezone)),
             )
             metrics = Metrics()
             identity = config.identity

@@ -235,6 +235,12 @@ class AgentsConfig:
     # base * 2^(n-1) seconds, at most max. A browser that logged in before keeps its own count.
     login_backoff_base_s: float = 1.0
     login_backoff_max_s: float = 900.0
+    # When agents work, local time in hours_timezone ("09:00-21:00"; "" = any time). Outside
+    # these hours, or with no agent of the caller's language logged in, an escalated caller is
+    # told at once (the no_agent prompt) and asked when an agent should call back.
+    hours: str = ""
+    hours_days: str = "mon,tue,wed,thu,fri,sat,sun"
+    hours_timezone: str = "Asia/Shanghai"
 
 
 @dataclass(frozen=True)

@@ -71,6 +71,9 @@ for lang, w in W.items():
     opening = [say(w["yes"]), say(w["id_happy"], id=True), say(w["right"])]
     ending = [say(w["none"]), say(w["five"]), say(w["fb"]), say(w["decline"])]
     done = {"outcome": "completed", "identity_verified": True, "confirmed_fields": FIELDS}
+    # No agent is logged in on the test server: an escalated caller is told at once and asked
+    # when an agent should call back (issue 11); these callers decline.
+    no_agent = [say(w["decline"])]
 
     def add(name: str, description: str, customer: str, turns: list[dict[str, Any]],
             lang: str = lang, **expect: Any) -> None:
@@ -88,15 +91,16 @@ for lang, w in W.items():
     # hour, which would turn every later call of the happy customer into a locked one.
     add("identity_failed", "Wrong ID digits twice: no disclosure, handed to an agent.",
         f"C-{lang}-idcheck",
-        [say(w["yes"]), say(w["bad1"], id=True), say(w["bad2"], id=True)], outcome="escalated",
+        [say(w["yes"]), say(w["bad1"], id=True), say(w["bad2"], id=True), *no_agent],
+        outcome="escalated",
         escalation_reason="identity_failed", bot_never_says=["预审", "pre-review"])
     add("correction", "Says the phone number on file is wrong: correction follow-up, then the "
         "rest of the call.", happy,
         [say(w["yes"]), say(w["id_happy"], id=True), say(w["wrong"]), say(w["phone"]), *ending],
         outcome="completed", corrections=["phone"], rating=5)
     add("bank_card_change", "Wants to change the bound bank card: stricter process, agent.",
-        happy, [say(w["yes"]), say(w["id_happy"], id=True), say(w["wrong"]), say(w["card"])],
-        outcome="escalated", escalation_reason="bank_card_change")
+        happy, [say(w["yes"]), say(w["id_happy"], id=True), say(w["wrong"]), say(w["card"]),
+                *no_agent], outcome="escalated", escalation_reason="bank_card_change")
     add("faq_activation", "Account not active (document missing): status explained, asks how "
         "to activate.", inactive,
         [say(w["yes"]), say(w["id_inactive"], id=True), say(w["right"]), say(w["activation"]),
@@ -112,20 +116,21 @@ for lang, w in W.items():
         [say(w["yes"]), say(w["id_pay"], id=True), say(w["right"]), say(w["ok"]), say(w["yes"]),
          *ending], **done, faq_topics=["payment_failure"])
     add("fraud", "Reports the account stolen: urgent agent.", happy,
-        [*opening, say(w["fraud"])], outcome="escalated", escalation_reason="fraud_suspected",
+        [*opening, say(w["fraud"]), *no_agent], outcome="escalated",
+        escalation_reason="fraud_suspected",
         escalation_priority="urgent")
     add("low_rating", "Rates the call 1: one empathetic sentence, then an agent.", happy,
-        [*opening, say(w["none"]), say(w["one"])], outcome="escalated",
+        [*opening, say(w["none"]), say(w["one"]), *no_agent], outcome="escalated",
         escalation_reason="low_rating", escalation_priority="high", rating=1)
     add("decline_rating", "Does not want to rate: no pressure, on to the feedback question; no "
         "rating is stored and no offer made.", happy,
         [*opening, say(w["none"]), say(w["no_rate"]), say(w["fb"])], **done, rating=None,
         offer="not_offered")
     add("agent_request", "Asks for a human agent right after confirming identity.", happy,
-        [say(w["yes"]), say(w["agent"])], outcome="escalated",
-        escalation_reason="agent_request")
+        [say(w["yes"]), say(w["agent"]), *no_agent], outcome="escalated",
+        escalation_reason="agent_request", queue_result="no_agent")
     add("complaint", "Wants to complain: high-priority agent.", happy,
-        [say(w["yes"]), say(w["complaint"])], outcome="escalated",
+        [say(w["yes"]), say(w["complaint"]), *no_agent], outcome="escalated",
         escalation_reason="complaint", escalation_priority="high")
     add("no_input", "Says nothing: reprompt, 'are you still there?', then a polite goodbye.",
         happy, [], outcome="abandoned", no_input=3)
@@ -178,9 +183,9 @@ for lang, w in W.items():
         "name": f"{lang}/id_keypad_zero_agent", "lang": lang,
         "description": "Presses 0 alone at the ID question: after the pause, an agent.",
         "customer": {"id": f"C-{lang}-happy"},
-        "turns": [say(w["yes"]), keys("0")],
+        "turns": [say(w["yes"]), keys("0"), say(w["decline"])],
         "expect": {"outcome": "escalated", "escalation_reason": "agent_request",
-                   "heard": [w["yes"], "[0]"]},
+                   "heard": [w["yes"], "[0]", w["decline"]]},
     }
 
 

@@ -1,7 +1,8 @@
 """The live handoff: escalated callers wait in the persistent agent queue, hear their position
 and hold audio (not transcribed), and are transferred through the provider when an agent
-accepts. A failed transfer puts the caller back at the head of the queue; a long wait ends in a
-callback follow-up; a caller who hangs up is recorded as abandoned with the wait time.
+accepts. A failed transfer puts the caller back at the head of the queue; a long wait, agent
+hours over or nobody logged in sends the caller back to the dialogue, which asks when an agent
+should call back; a caller who hangs up is recorded as abandoned with the wait time.
 
 With several workers an agent may accept, on worker A, a caller held on worker B: the entry
 is taken in the shared store on A, and the offer goes to B (``remote``, over Redis), where the
@@ -16,11 +17,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ivr.agents.accounts import Agent
+from ivr.agents.availability import Availability
 from ivr.agents.queue import AgentQueue, QueueEntry, TransferFailed
 from ivr.call.prompts import PromptBook, SystemPrompt
 from ivr.core.errors import ProviderApiError
 from ivr.core.types import CallOutcome
-from ivr.customers.model import FollowUpKind
 from ivr.customers.service import CustomerService
 from ivr.dialogue.turns import Handoff
 from ivr.store.base import Store
@@ -32,6 +33,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 POLL_S = 0.5  # how often the hold loop re-checks the queue position
+# Sent to the dialogue when no agent is there: it asks when an agent should call back.
+AGENT_UNAVAILABLE = "/agent_unavailable"
 
 
 class RemoteOffers(Protocol):
@@ -66,6 +69,7 @@ class QueueHandoff:
         *,
         max_wait_s: float,
         transfer_timeout_s: float,
+        availability: Availability | None = None,
     ) -> None:
         self._queue = queue
         self._control = control
@@ -75,6 +79,7 @@ class QueueHandoff:
         self._hold = hold_audio
         self._max_wait = max_wait_s
         self._transfer_timeout = transfer_timeout_s
+        self._availability = availability  # None: agents are always there
         self._waiting: dict[str, _Waiter] = {}
         self.transfer_request_ms: list[float] = []
         self.remote: RemoteOffers | None = None  # callers held by other workers
@@ -106,6 +111,11 @@ class QueueHandoff:
 
     async def handoff(self, session: CallSession, handoff: Handoff) -> None:
         call_sid = session.info.call_sid
+        if self._availability is not None:
+            refusal = await self._availability.refusal(session.lang)
+            if refusal is not None:
+                await self._no_agent(session, handoff, refusal)
+                return
         context = await self._context(session, handoff)
         entry = await self._queue.enqueue(call_sid, handoff.reason, handoff.priority,
                                           session.lang.value, context)
@@ -123,6 +133,14 @@ class QueueHandoff:
             # a callback (``recover_after_restart``), as after a crash.
             if not session.shutting_down:
                 await asyncio.shield(self._close_entry(session, outcome, wait_s))
+
+    async def _no_agent(self, session: CallSession, handoff: Handoff, refusal: str) -> None:
+        """Nobody to take the call: say so at once, then the dialogue asks when to call back."""
+        await session.record(queue_result="no_agent", queue_wait_s=0.0)
+        await session.event("no_agent", refusal, {"reason": handoff.reason})
+        # The dialogue prepares its question while the notice plays (no silent gap).
+        await session.say(self._prompts.text(SystemPrompt.NO_AGENT, session.lang), wait=False)
+        await session.back_to_dialogue(AGENT_UNAVAILABLE)
 
     async def _close_entry(self, session: CallSession, outcome: str, wait_s: float) -> None:
         await session.record(queue_wait_s=wait_s, queue_result=outcome)
@@ -190,12 +208,12 @@ class QueueHandoff:
         return True
 
     async def _timeout(self, session: CallSession) -> None:
-        if self._customers is not None:
-            await self._customers.add_followup(
-                FollowUpKind.CALLBACK, "no agent answered within the maximum wait",
-                call_sid=session.info.call_sid, customer_id=session.info.customer_id,
-            )
-        await session.end_for_handoff(CallOutcome.ESCALATED, SystemPrompt.QUEUE_TIMEOUT)
+        """Waited too long: say so, then the dialogue asks when an agent should call back
+        (the callback is booked at the time the caller chooses)."""
+        await session.stop_audio()
+        await session.say(self._prompts.text(SystemPrompt.QUEUE_TIMEOUT, session.lang),
+                          wait=False)
+        await session.back_to_dialogue(AGENT_UNAVAILABLE)
 
     async def _context(self, session: CallSession, handoff: Handoff) -> dict[str, Any]:
         """The agent's context card (everything already masked by the store)."""
@@ -213,7 +231,9 @@ class QueueHandoff:
             "reason": handoff.reason,
             "priority": handoff.priority.value,
             "language": session.lang.value,
+            "identity_verified": details.get("identity_verified"),
             "confirmed_fields": details.get("confirmed_fields", []),
+            "corrections": details.get("corrections", []),
             "faq_topics": details.get("faq_topics", []),
             "rating": details.get("rating"),
             "transcript": [{"role": t.role.value, "text": t.text} for t in turns],

@@ -32,6 +32,7 @@ class Answering:
         self.expect: Expectation | None = None
         self.long_answer = False
         self.identity_verified = False
+        self.no_agent = False  # an escalation found nobody: the caller was told so
         self.last_question: tuple[Utterance, ...] = ()
         self.partial = ""
         self.utterance_open = False
@@ -230,6 +231,8 @@ class Answering:
                 still = Utterance(self.prompts.text(SystemPrompt.STILL_THERE, self.language))
                 question = (still, *question)
             self.speak(question, TurnSource.SYSTEM)
+        elif self.no_agent:  # told there is nobody: no second handoff, the call stays escalated
+            self.end_after(CallOutcome.ESCALATED, "no_input", SystemPrompt.NO_INPUT_GOODBYE)
         elif self.identity_verified:  # mid-task: a person takes over
             handoff = Handoff("no_input", Priority.NORMAL)
             self.escalate_record(handoff)

@@ -198,7 +198,10 @@ class CallController(Speaking):
     def _handoff_finished(self, event: e.HandoffFinished) -> None:
         if self.state is not State.ON_HOLD:
             return
-        if event.prompt is not None:
+        if event.resume is not None:
+            self.no_agent = True
+            self.think(event.resume, None)
+        elif event.prompt is not None:
             self.say_then(event.prompt, Ending(event.outcome, "handoff"))
         else:
             self.end(event.outcome, "handoff")

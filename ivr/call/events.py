@@ -114,11 +114,13 @@ class TimerFired:
 
 @dataclass(frozen=True, slots=True)
 class HandoffFinished:
-    """The agent handoff is over: end with ``outcome``, after ``prompt`` if given."""
+    """The agent handoff is over: end with ``outcome``, after ``prompt`` if given; or, with
+    ``resume``, send that message to the dialogue and go on (no agent: ask for a callback)."""
 
     at: float
     outcome: CallOutcome
     prompt: SystemPrompt | None = None
+    resume: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -78,6 +78,11 @@ class DriverHandle:
         driver = self._driver
         driver.feed(e.HandoffFinished(driver.clock.now(), outcome, prompt))
 
+    async def back_to_dialogue(self, message: str) -> None:
+        """The handoff did not happen (no agent): the dialogue goes on with ``message``."""
+        driver = self._driver
+        driver.feed(e.HandoffFinished(driver.clock.now(), CallOutcome.ESCALATED, None, message))
+
     def audio_event(self, event: e.AudioStarted | e.AudioFinished) -> None:
         if isinstance(event, e.AudioFinished):
             done = self._done.pop(event.seq, None)

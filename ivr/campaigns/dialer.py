@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from ivr.campaigns import eligibility, outcomes
 from ivr.campaigns.context import CampaignContext
 from ivr.campaigns.model import (
+    CALLBACK_SOURCE,
     DUE_STATES,
     LIVE_STATES,
     AttemptState,
@@ -115,7 +116,7 @@ class Dialer:
             await self._skip(target, "no_customer")
             return None
         history = None
-        if target.attempts == 0:
+        if target.attempts == 0 and target.source != CALLBACK_SOURCE:
             since = now - timedelta(days=campaign.policy.period_days)
             history = eligibility.ContactHistory(
                 *await store.contact_history(customer.customer_id, campaign.id, since))

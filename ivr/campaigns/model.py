@@ -46,6 +46,10 @@ class TargetState(StrEnum):
     UNKNOWN = "unknown"  # a dial was in flight when the process died; never redialled
 
 
+# A target booked because the customer asked to be called back (ivr.campaigns.callbacks): the
+# frequency caps do not apply to it (do-not-call does).
+CALLBACK_SOURCE = "callback"
+
 DUE_STATES = (TargetState.QUEUED, TargetState.RETRYING)
 LIVE_STATES = (TargetState.DIALING, TargetState.IN_PROGRESS)
 OPEN_STATES = (*DUE_STATES, *LIVE_STATES, TargetState.FALLBACK_PENDING)

@@ -21,13 +21,14 @@ from ivr.campaigns.model import (
     Campaign,
     TargetState,
 )
+from ivr.campaigns.policy import Policy
 from ivr.campaigns.retry import PROGRESS_RANK, STATUS_STATES, next_attempt_at
 from ivr.core.errors import ProviderApiError
-from ivr.telephony.provider import AnsweredBy, CallProgress
+from ivr.core.types import Language
+from ivr.telephony.provider import AnsweredBy, CallProgress, VoicemailControl
 
 log = logging.getLogger(__name__)
 
-VOICEMAIL_ACTION = "hangup"  # on a machine the bot hangs up; it leaves no message
 _OPEN_ATTEMPTS = (*ACTIVE_ATTEMPTS, AttemptState.UNKNOWN)
 _OPEN_TARGETS = (*LIVE_STATES, TargetState.UNKNOWN)
 
@@ -70,14 +71,33 @@ async def _answered_by(ctx: CampaignContext, attempt: Attempt,
     if answered_by is not AnsweredBy.MACHINE or attempt.state not in _OPEN_ATTEMPTS:
         updated = await ctx.store.update_attempt(attempt.id, answered_by=answered_by.value)
         return updated or attempt
+    campaign = await ctx.store.get_campaign(attempt.campaign_id)
+    policy = campaign.policy if campaign is not None else ctx.defaults
+    message = await _voicemail_text(ctx, policy, attempt.customer_id)
+    action = "message" if message is not None else "hangup"
     won = await unreached(ctx, attempt, AttemptState.VOICEMAIL, answered_by=answered_by.value,
-                          voicemail_action=VOICEMAIL_ACTION)
+                          voicemail_action=action)
     if won is not None and attempt.call_sid:
         try:
-            await ctx.control.hangup(attempt.call_sid)
+            if message is not None and isinstance(ctx.control, VoicemailControl):
+                await ctx.control.leave_message(attempt.call_sid, *message)
+            else:
+                await ctx.control.hangup(attempt.call_sid)
         except ProviderApiError as err:
-            log.warning("hang-up on voicemail %s failed: %s", attempt.call_sid[:10], err)
+            log.warning("%s on voicemail %s failed: %s", action, attempt.call_sid[:10], err)
+            await ctx.store.update_attempt(attempt.id, voicemail_action=f"{action}_failed")
     return won or attempt
+
+
+async def _voicemail_text(ctx: CampaignContext, policy: Policy,
+                          customer_id: str) -> tuple[str, Language] | None:
+    """The campaign's voicemail message in the customer's language; None: hang up."""
+    if policy.voicemail != "message" or not isinstance(ctx.control, VoicemailControl):
+        return None
+    customer = await ctx.customers.get_customer(customer_id)
+    lang = customer.language if customer is not None else Language.ZH
+    text = policy.voicemail_message_en if lang is Language.EN else policy.voicemail_message
+    return text, lang
 
 
 async def _progress(ctx: CampaignContext, attempt: Attempt, state: AttemptState) -> None:

@@ -16,6 +16,7 @@ from typing import Any
 Window = tuple[int, int]  # minutes after local midnight: [start, end)
 WINDOW_FIELDS = ("windows", "weekend_windows", "holiday_windows")
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+VOICEMAIL_ACTIONS = ("hangup", "message")
 
 
 class PolicyError(ValueError):
@@ -99,6 +100,12 @@ class Policy:
     max_concurrent: int = 5
     calls_per_second: float = 1.0
     reward: str = ""  # passed to the call as ``campaign_reward`` (points or coupon text)
+    # On an answering machine: "hangup" (default) or "message": leave voicemail_message (zh
+    # customers) / voicemail_message_en, a short text that names the company and gives a
+    # call-back number and never personal data (it is one text for every customer).
+    voicemail: str = "hangup"
+    voicemail_message: str = ""
+    voicemail_message_en: str = ""
     survey_url: str = "https://survey.example.com/s/{token}"
 
     def to_json(self) -> dict[str, Any]:
@@ -138,6 +145,14 @@ class Policy:
             raise PolicyError("new_user_days: must not be negative")
         if "{token}" not in self.survey_url:
             raise PolicyError("survey_url: must contain {token}")
+        if self.voicemail not in VOICEMAIL_ACTIONS:
+            raise PolicyError(f"voicemail: one of {', '.join(VOICEMAIL_ACTIONS)}")
+        if self.voicemail == "message":
+            for name in ("voicemail_message", "voicemail_message_en"):
+                text = getattr(self, name)
+                if not text.strip() or len(text) > 300 or "{" in text:
+                    raise PolicyError(f"{name}: a fixed text of 1..300 characters is needed "
+                                      "when voicemail is 'message'")
 
 
 def _coerce(name: str, current: object, value: object) -> object:

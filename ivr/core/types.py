@@ -28,8 +28,10 @@ class Expectation(StrEnum):
 class CallOutcome(StrEnum):
     COMPLETED = "completed"
     ESCALATED = "escalated"
-    WRONG_PARTY = "wrong_party"
+    WRONG_PARTY = "wrong_party"  # the callee is not the customer (the phone is flagged)
+    NOT_AVAILABLE = "not_available"  # someone else answered; the customer is not there
     RESCHEDULE = "reschedule"
+    ENDED_EARLY = "ended_early"  # the callee said goodbye at the opening
     NO_ANSWER = "no_answer"
     ABANDONED = "abandoned"
     FAILED = "failed"

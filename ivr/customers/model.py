@@ -53,6 +53,7 @@ class FollowUpKind(StrEnum):
     CALLBACK = "callback"
     FRAUD_REPORT = "fraud_report"
     COMPLAINT = "complaint"
+    PHONE_REVIEW = "phone_review"  # the callee said the number is not the customer's
     OTHER = "other"
 
 
@@ -69,6 +70,7 @@ DEFAULT_DUE_HOURS: dict[FollowUpKind, float] = {
     FollowUpKind.PAYMENT_INVESTIGATION: 24,
     FollowUpKind.CALLBACK: 24,
     FollowUpKind.INFO_CORRECTION: 48,
+    FollowUpKind.PHONE_REVIEW: 48,
     FollowUpKind.OTHER: 48,
 }
 

@@ -59,14 +59,16 @@ class CustomerService:
 
     async def add_followup(self, kind: FollowUpKind, detail: str, *, call_sid: str | None,
                            customer_id: str | None,
-                           due_in_hours: float | None = None) -> FollowUp:
+                           due_in_hours: float | None = None,
+                           due_at: datetime | None = None) -> FollowUp:
+        """Due ``due_at``, else in ``due_in_hours``, else the kind's default."""
         hours = DEFAULT_DUE_HOURS[kind] if due_in_hours is None else due_in_hours
-        if not 0 <= hours <= MAX_DUE_HOURS:
+        if due_at is None and not 0 <= hours <= MAX_DUE_HOURS:
             raise ValueError(f"due_in_hours must be 0..{MAX_DUE_HOURS}")
         now = self.clock()
         task = await self.store.add_followup(FollowUp(
             kind=kind, call_sid=call_sid, customer_id=customer_id, detail=detail,
-            due_at=now + timedelta(hours=hours), created_at=now,
+            due_at=due_at or now + timedelta(hours=hours), created_at=now,
         ))
         log.info("follow-up %s (%s) created for call %s", task.id, kind.value, call_sid)
         return task

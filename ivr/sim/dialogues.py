@@ -15,7 +15,7 @@ from ivr.sim.providers import Phone
 from ivr.sim.script import CallScript, load_script
 
 COUNTERS = ("barge_ins", "no_input", "no_match", "turns")
-DETAIL_KEYS = ("rating", "offer", "identity_verified", "feedback")
+DETAIL_KEYS = ("rating", "offer", "identity_verified", "feedback", "queue_result")
 SUBSET_KEYS = ("confirmed_fields", "corrections", "faq_topics")
 
 

@@ -26,8 +26,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
+from ivr.core.types import Language
 from ivr.telephony.base import TransferTarget
 from ivr.telephony.http import HttpReply, HttpRequest, HttpRoute, SocketRoute, TextSocket
 from ivr.telephony.media import (
@@ -163,6 +164,16 @@ class CallControl(Protocol):
 
     async def originate(self, call: OutboundCall) -> str:
         """Place an outbound call; returns the provider's call id."""
+        ...
+
+
+@runtime_checkable
+class VoicemailControl(Protocol):
+    """A provider that can leave a spoken message on an answering machine (optional: without
+    it a campaign whose policy asks for a message hangs up instead)."""
+
+    async def leave_message(self, call_id: str, text: str, language: Language) -> None:
+        """Speak ``text`` to the machine, then end the call."""
         ...
 
 

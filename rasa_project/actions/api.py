@@ -103,3 +103,25 @@ async def create_followup(
 async def post_results(call_sid: str, results: dict[str, Any]) -> None:
     if results:
         await _request("POST", f"/internal/calls/{_seg(call_sid)}/results", results)
+
+
+async def book_callback(call_sid: str, when: str, lang: str) -> dict[str, Any]:
+    """Book a callback at the caller's words ``when``; the reply has ``readback`` (the due
+    time to say back, in ``lang``), ``due_at`` and ``as_asked``."""
+    data = await _request("POST", f"/internal/calls/{_seg(call_sid)}/callback",
+                          {"when": when[:200], "lang": lang})
+    if not isinstance(data, dict) or not isinstance(data.get("readback"), str):
+        raise ApiError("callback reply has no 'readback'")
+    return data
+
+
+async def opt_out(call_sid: str) -> None:
+    """The customer withdrew consent: never call them again (do-not-call, every campaign)."""
+    await _request("POST", f"/internal/calls/{_seg(call_sid)}/opt-out", {})
+
+
+async def send_offer(call_sid: str) -> bool:
+    """Send the accepted offer's details through the customer's channel; False when the IVR
+    could not send them (it recorded that and made a follow-up)."""
+    data = await _request("POST", f"/internal/calls/{_seg(call_sid)}/offer", {})
+    return bool(isinstance(data, dict) and data.get("sent"))

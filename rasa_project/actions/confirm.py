@@ -55,8 +55,7 @@ class ActionConfirmAnswer(FlowAction):
             return flow.ask("identity")
         if kind == C.IDENTITY_NO:
             if yes:
-                flow.say("utter_wrong_party")
-                return flow.events
+                return await flow.wrong_party()
             return flow.ask("identity")
         if kind == C.LOW_RATING:
             if yes:

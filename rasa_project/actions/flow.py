@@ -235,6 +235,16 @@ class Flow:
                         call_sid(self.t), exc)
         return self.handoff("utter_handoff_bank_card")
 
+    async def wrong_party(self) -> list[EventType]:
+        """Not the customer: flag the phone on file for review, apologise, hang up."""
+        try:
+            await self.followup("phone_review", "the callee said they are not the customer; "
+                                "check the phone number on file", 48)
+        except api.ApiError as exc:  # the caller is not kept waiting for our records
+            log.warning("call %s: could not flag the phone: %s", call_sid(self.t), exc)
+        self.say("utter_wrong_party")
+        return self.events
+
     def closing(self, *, grant_reward: bool) -> list[EventType]:
         reward = self.get("reward") if grant_reward else None
         if reward:
@@ -310,8 +320,7 @@ class ActionIdentityDenied(FlowAction):
     async def step(self, flow: Flow, domain: dict[str, Any]) -> list[EventType]:
         if C.unsure(flow.t):
             return flow.ask_confirm(C.IDENTITY_NO)
-        flow.say("utter_wrong_party")
-        return flow.events
+        return await flow.wrong_party()
 
 
 def id_result(tracker: Tracker) -> str | None:
@@ -389,17 +398,26 @@ class ActionRecordCorrection(FlowAction):
         if item == "card":
             return await flow.bank_card_change()
         record = await flow.record()
+        await self.record(flow, item)
+        flow.say("utter_info_change_howto")
+        return flow.continue_to_questions(record)
+
+    @staticmethod
+    async def record(flow: Flow, item: str) -> None:
+        """One correction request: in the results and as its own follow-up (a call may ask
+        several; the same item twice is one)."""
         fields = [f for f in (flow.get("read_fields") or []) if f != item]
-        await flow.post_results(corrections=_add(list(flow.get("corrections") or []), item),
-                                confirmed_fields=fields)
+        corrections = list(flow.get("corrections") or [])
+        if item in corrections:
+            flow.say("utter_correction_recorded", item=T.ITEM_NAMES[flow.lang][item])
+            return
+        await flow.post_results(corrections=[*corrections, item], confirmed_fields=fields)
         detail = f"customer reports the {T.ITEM_NAMES['en'][item]} on file is wrong"
         text = spoken_text(flow.t)
         if text:
             detail += f" (said: {text})"
         await flow.followup("info_correction", detail, 48, {"item": item})
         flow.say("utter_correction_recorded", item=T.ITEM_NAMES[flow.lang][item])
-        flow.say("utter_info_change_howto")
-        return flow.continue_to_questions(record)
 
 
 class ActionBankCardChange(FlowAction):
@@ -453,8 +471,14 @@ class ActionFaqInfoChange(FlowAction):
     action_name = "action_faq_info_change"
 
     async def step(self, flow: Flow, domain: dict[str, Any]) -> list[EventType]:
-        if parse_item(user_text(flow.t)) == "card":
+        item = parse_item(user_text(flow.t))
+        if item == "card":
             return await flow.bank_card_change()
+        if item is not None and intent(flow.t) == "inform_item":
+            # "地址也不对" later in the call: another correction, its own follow-up
+            await ActionRecordCorrection.record(flow, item)
+            flow.say("utter_info_change_howto")
+            return flow.ask("anything_else")
         await flow.post_results(faq_topics=_add(list(flow.get("faq_topics") or []),
                                                 TOPIC_INFO))
         flow.say("utter_info_change_howto")
@@ -674,6 +698,11 @@ class ActionOfferAnswer(FlowAction):
     async def step(self, flow: Flow, domain: dict[str, Any]) -> list[EventType]:
         accepted = intent(flow.t) == "affirm" or means_no_problem(user_text(flow.t))
         await flow.post_results(offer="accepted" if accepted else "declined")
+        if accepted:
+            try:  # the details go out through the customer's channel, recorded by the IVR
+                await api.send_offer(call_sid(flow.t))
+            except api.ApiError as exc:
+                log.warning("call %s: offer details not sent: %s", call_sid(flow.t), exc)
         flow.say("utter_offer_accepted" if accepted else "utter_offer_declined")
         await flow.grant_reward()
         return flow.closing(grant_reward=True)
@@ -687,6 +716,9 @@ class ActionGoodbye(FlowAction):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
         flow = Flow(dispatcher, tracker)
+        if tracker.get_slot("awaiting") == "identity":  # nothing happened yet
+            flow.say("utter_goodbye_early")
+            return flow.events
         grant = tracker.get_slot("rating") is not None
         if grant:
             try:
@@ -700,6 +732,19 @@ class ActionGoodbye(FlowAction):
 # ------------------------------------------------------------------ reschedule
 
 
+# who asked -> (declined, could not be recorded, booked) responses; their hang-up outcome says
+# how the call ends: reschedule (busy caller), not_available (a third party), escalated (no
+# agent was there).
+CALLBACK_RESPONSES = {
+    "caller": ("utter_callback_declined", "utter_callback_not_recorded",
+               "utter_callback_recorded"),
+    "third_party": ("utter_not_available_goodbye", "utter_not_available_goodbye",
+                    "utter_callback_recorded_third_party"),
+    "agent": ("utter_agent_callback_declined", "utter_callback_not_recorded",
+              "utter_callback_recorded_agent"),  # (no second handoff: nobody is there)
+}
+
+
 class ActionRecordCallback(FlowAction):
     action_name = "action_record_callback"
 
@@ -709,17 +754,18 @@ class ActionRecordCallback(FlowAction):
         guarded = await free_text_guard(flow, domain)
         if guarded is not None:
             return guarded
+        who = "agent" if tracker.get_slot("agent_callback") else \
+            "third_party" if tracker.get_slot("third_party") else "caller"
+        declined, failed, booked_say = CALLBACK_RESPONSES[who]
         if intent(tracker) == "deny":
-            flow.say("utter_callback_declined")
+            flow.say(declined)
             return flow.events
         text = spoken_text(tracker)
-        hours, phrase = T.parse_callback(text, flow.lang)
-        try:
-            await flow.followup("callback", "callback requested" +
-                                (f": {text}" if text else " (no time given)"), hours)
+        try:  # the IVR places the words in the customer's zone and calling windows
+            booked = await api.book_callback(call_sid(tracker), text, flow.lang)
         except api.ApiError as exc:
             log.warning("call %s: could not record the callback: %s", call_sid(tracker), exc)
-            flow.say("utter_callback_not_recorded")
+            flow.say(failed)
             return flow.events
-        flow.say("utter_callback_recorded", when=phrase)
+        flow.say(booked_say, when=booked["readback"])
         return flow.events

@@ -1,4 +1,4 @@
-"""Language-specific pieces that fill the domain's response templates, and callback times.
+"""Language-specific pieces that fill the domain's response templates.
 
 Pure functions (no Rasa imports) so they can be unit-tested. Numbers that identify something
 (phone, card) are spelled digit by digit with spaces so the TTS reads them one by one.
@@ -12,11 +12,11 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ivr.text import normalize
 
 # ------------------------------------------------------------------ answer parsing
 # Ratings, yes/no, items, "no problem" and digits are parsed by the IVR's ``ivr.text`` (one
-# normaliser, one set of parsers for both sides). Callback times are still parsed here.
+# normaliser, one set of parsers for both sides). Callback times are placed by the IVR
+# (POST /internal/calls/{sid}/callback, ivr.text.callback_time).
 
 
 def entity_value(message: dict[str, Any], name: str) -> Any:
@@ -24,28 +24,6 @@ def entity_value(message: dict[str, Any], name: str) -> Any:
         if isinstance(ent, dict) and ent.get("entity") == name:
             return ent.get("value")
     return None
-
-
-def parse_callback(text: str, lang: str) -> tuple[float, str]:
-    """(due_in_hours, spoken phrase) for a callback time; a sensible default when unclear."""
-    low = normalize(text or "").lower()
-    table = [
-        (("明天上午", "tomorrow morning"), 18.0, "明天上午", "tomorrow morning"),
-        (("明天下午", "tomorrow afternoon"), 22.0, "明天下午", "tomorrow afternoon"),
-        (("明天晚上", "tomorrow evening", "tomorrow night"), 26.0, "明天晚上", "tomorrow evening"),
-        (("后天", "day after tomorrow"), 48.0, "后天", "the day after tomorrow"),
-        (("明天", "tomorrow"), 24.0, "明天", "tomorrow"),
-        (("今晚", "今天晚上", "晚上", "tonight", "evening"), 6.0, "今天晚上", "this evening"),
-        (("下午", "afternoon"), 4.0, "今天下午", "this afternoon"),
-        (("下周", "next week"), 168.0, "下周", "next week"),
-        (("周末", "weekend"), 72.0, "周末", "at the weekend"),
-        (("晚点", "一会", "待会", "稍后", "later", "半小时", "一小时", "hour"), 2.0, "稍后",
-         "a bit later"),
-    ]
-    for words, hours, zh, en in table:
-        if any(w in low for w in words):
-            return hours, zh if lang == "zh" else en
-    return 24.0, ("明天这个时间" if lang == "zh" else "tomorrow around this time")
 
 
 # ------------------------------------------------------------------ spoken forms

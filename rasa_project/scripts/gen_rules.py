@@ -20,7 +20,7 @@ FAQ = ["faq_activation", "faq_info_change", "faq_payment_failure", "faq_transact
 ALL_INTENTS = ["affirm", "deny", "request_agent", "goodbye", "repeat", "thanks", "out_of_scope",
                "reschedule", "complaint", "fraud", "inform_digits", "id_result", "rate",
                "inform_item",
-               *FAQ, "faq_bank_card", "nlu_fallback"]
+               *FAQ, "faq_bank_card", "nlu_fallback", "opt_out", "not_available"]
 
 CONFIRM = "confirm_answer"  # a low-confidence answer read back (actions/confidence.py)
 QUESTIONS = ["identity", "callback_time", "id_check", "info_confirm", "which_item",
@@ -38,6 +38,9 @@ GLOBAL: dict[str, tuple[list[str], list[str | None]]] = {
     "nlu_fallback": (["action_rephrase"], [None]),
     "out_of_scope": (["action_out_of_scope"], [None]),
     "reschedule": (["action_ask_callback_time"], ["callback_time"]),
+    "opt_out": (["action_opt_out"], [None]),
+    # sent by the IVR when no agent is there (hours, nobody logged in, waited too long)
+    "agent_unavailable": (["action_agent_unavailable"], ["callback_time"]),
 }
 
 FAQ_ANSWERS = [
@@ -59,6 +62,7 @@ TABLE: dict[str, list[tuple[list[str], str, list[str | None]]]] = {
     "identity": [
         (["affirm"], "action_identity_confirmed", ["id_check", CONFIRM]),
         (["deny"], "action_identity_denied", [CONFIRM, None]),
+        (["not_available"], "action_not_available", ["callback_time"]),
     ],
     # free-text answers: whatever NLU makes of them (even a low-confidence nlu_fallback with
     # words in it) is the answer; the action treats the IVR's bare /nlu_fallback as a no-match

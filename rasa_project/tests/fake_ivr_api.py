@@ -6,6 +6,11 @@ Routes (all need header X-IVR-Internal-Token when --token is given):
   GET  /internal/customers/{id}                 -> profile, 404 when unknown
   POST /internal/calls/{sid}/followups          {"kind","detail","due_in_hours"?} -> 201 {"id"}
   POST /internal/calls/{sid}/results            any subset of the result keys -> 200 {}
+  POST /internal/calls/{sid}/callback           {"when","lang"} -> 201 {"id","due_at","readback",
+                                                "as_asked","campaign_id"} (ivr.text placing, the
+                                                default windows, Shanghai, a fixed "now": FAKE_NOW)
+  POST /internal/calls/{sid}/opt-out            -> 200 {"do_not_call": true, "at"}
+  POST /internal/calls/{sid}/offer              -> 200 {"channel": "sms", "sent": true}
 Debug (no token): GET /_calls/{sid} -> {"followups": [...], "results": {...}}
 Customer "C500" answers every route with HTTP 500 (to test the system_error path).
 Stdlib only.
@@ -24,7 +29,24 @@ from typing import Any
 RESULT_KEYS = {"confirmed_fields", "corrections", "faq_topics", "rating", "feedback", "offer",
                "reward", "identity_verified"}
 FOLLOWUP_KINDS = {"info_correction", "bank_card_change", "payment_investigation", "callback",
-                  "fraud_report", "complaint"}
+                  "fraud_report", "complaint", "phone_review"}
+FAKE_NOW = datetime(2026, 12, 4, 2, 0, tzinfo=timezone.utc)  # a Friday, 10:00 in Shanghai
+# the IVR's default calling windows (minutes after local midnight)
+WEEKDAY_WINDOWS = ((720, 810), (1110, 1260))
+WEEKEND_WINDOWS = ((600, 720), (840, 1200))
+
+
+def _windows(day: Any) -> tuple[tuple[int, int], ...]:
+    return WEEKDAY_WINDOWS if day.weekday() < 5 else WEEKEND_WINDOWS
+
+
+def book_callback(when: str, lang: str) -> dict[str, Any]:
+    from ivr.text.callback_slot import resolve  # the IVR's own placing of the words
+    from ivr.text.callback_time import parse_callback_time
+
+    slot = resolve(parse_callback_time(when), FAKE_NOW, "Asia/Shanghai", _windows)
+    return {"due_at": slot.due_at.isoformat(), "readback": slot.phrase(lang, FAKE_NOW),
+            "as_asked": slot.as_asked}
 
 
 def _ago(days: float) -> str:
@@ -148,6 +170,33 @@ def make_handler(state: State) -> type[BaseHTTPRequestHandler]:
                     state.next_id += 1
                     state.call(m.group(1))["followups"].append({"id": fid, **body})
                 self._send(201, {"id": fid})
+                return
+            m = re.fullmatch(r"/internal/calls/([^/]+)/callback", self.path)
+            if m:
+                when, lang = body.get("when", ""), body.get("lang", "zh")
+                if not isinstance(when, str) or lang not in ("zh", "en") or set(body) - {
+                        "when", "lang"}:
+                    self._send(400, {"error": "bad callback"})
+                    return
+                booked = book_callback(when, lang)
+                with state.lock:
+                    fid = state.next_id
+                    state.next_id += 1
+                    state.call(m.group(1))["followups"].append(
+                        {"id": fid, "kind": "callback", "when": when, **booked})
+                self._send(201, {"id": fid, "campaign_id": f"cb-{fid}", **booked})
+                return
+            m = re.fullmatch(r"/internal/calls/([^/]+)/offer", self.path)
+            if m:
+                with state.lock:
+                    state.call(m.group(1))["offer_sent"] = "sms"
+                self._send(200, {"channel": "sms", "sent": True})
+                return
+            m = re.fullmatch(r"/internal/calls/([^/]+)/opt-out", self.path)
+            if m:
+                with state.lock:
+                    state.call(m.group(1))["opt_out"] = FAKE_NOW.isoformat()
+                self._send(200, {"do_not_call": True, "at": FAKE_NOW.isoformat()})
                 return
             m = re.fullmatch(r"/internal/calls/([^/]+)/results", self.path)
             if m:

@@ -192,3 +192,32 @@ def test_hang_up_during_the_goodbye_keeps_the_dialogues_outcome() -> None:
     world.hang_up(1.0)
     world.run()
     assert world.outcome is CallOutcome.WRONG_PARTY
+
+
+def test_no_agent_goes_back_to_the_dialogue_which_asks_for_a_callback() -> None:
+    replies = iter([handoff("请稍候。", "agent_request"),
+                    ask("请问什么时候给您回电比较方便?", Expectation.OPEN),
+                    hangup("好的,我们明天上午10点再给您打过来。再见!")])
+    world = World(lambda _m: next(replies), agent=None)
+    world.run(until=10)
+    assert world.ctrl.state is State.ON_HOLD and world.handoffs
+    world.feed(e.HandoffFinished(world.now, CallOutcome.ESCALATED, None, "/agent_unavailable"))
+    assert world.sent[-1] == "/agent_unavailable"
+    world.say(world.now + 5.0, "明天上午", duration=0.8)
+    world.run()
+    assert world.sent[-1] == "明天上午"
+    assert world.outcome is CallOutcome.COMPLETED
+
+
+def test_silence_after_the_no_agent_question_ends_escalated_without_a_second_handoff() -> None:
+    replies = iter([handoff("请稍候。", "agent_request"),
+                    ask("请问什么时候给您回电比较方便?", Expectation.OPEN)])
+    world = World(lambda _m: next(replies), agent=None)
+    world.run(until=10)
+    world.feed(e.HandoffFinished(world.now, CallOutcome.ESCALATED, None, "/agent_unavailable"))
+    world.run()
+    assert len(world.handoffs) == 1
+    assert world.outcome is CallOutcome.ESCALATED
+    speaks = world.of(c.Speak)
+    assert speaks[-1].utterances[0].text == PROMPTS.text(SystemPrompt.NO_INPUT_GOODBYE,
+                                                         world.lang)

@@ -13,6 +13,9 @@ from typing import Any
 
 import pytest
 
+from ivr.agents.availability import AgentHours, Availability
+from ivr.agents.handoff import AGENT_UNAVAILABLE, QueueHandoff
+from ivr.agents.queue import AgentQueue
 from ivr.audio.endpoint import EndpointConfig
 from ivr.call.clock import LoopClock
 from ivr.call.driver import CallDriver
@@ -29,6 +32,7 @@ from ivr.customers.identity import IdOutcome, IdVerdict
 from ivr.dialogue.bridge import DialogueReply
 from ivr.dialogue.turns import BotTurn, Handoff, Hangup, Utterance
 from ivr.metrics import Metrics
+from ivr.store.agents import SqliteAgentStore
 from ivr.store.records import CallRecord, Role
 from ivr.store.sqlite import SqliteCallStore
 from ivr.telephony.provider import (
@@ -277,3 +281,31 @@ async def test_a_flood_of_bad_frames_is_counted_but_recorded_only_a_few_times(
     events = [e for e in await store.get_events("CA-driver") if e.kind == "wire_error"]
     assert [e.code for e in events] == ["wire_malformed"] * 5 + ["not_recorded"]
     assert events[-1].detail == {"count": 35}
+
+
+async def test_no_agent_the_real_handoff_sends_the_call_back_to_the_dialogue(
+        store: SqliteCallStore, tmp_path: Path) -> None:
+    """QueueHandoff with nobody logged in, through the real driver and handle: the no_agent
+    notice plays, the dialogue gets /agent_unavailable and the call goes on to its end."""
+    def reply(message: str) -> BotTurn:
+        if message == "/call_start":
+            return BotTurn((Utterance("正在为您转接"),), handoff=Handoff("agent_request"))
+        if message == AGENT_UNAVAILABLE:
+            return BotTurn((Utterance("我们可以安排人工客服给您回电。"),),
+                           hangup=Hangup(CallOutcome.ESCALATED))
+        raise AssertionError(message)
+
+    async with await SqliteAgentStore.open(tmp_path / "agents.sqlite3") as agents:
+        handoff = QueueHandoff(
+            AgentQueue(agents), None, store, None, load_prompts(), b"", max_wait_s=60.0,
+            transfer_timeout_s=5.0, availability=Availability(agents.list_agents, AgentHours()))
+        channel, dialogue = MemoryChannel(), ScriptDialogue(reply)
+        record = await run(store, driver_for(store, channel, dialogue, handoff), channel)
+        assert await agents.waiting() == []
+    assert dialogue.sent == ["/call_start", AGENT_UNAVAILABLE]
+    assert record.outcome is CallOutcome.ESCALATED
+    assert record.details["queue_result"] == "no_agent"
+    events = await store.get_events("CA-driver")
+    assert [e.code for e in events if e.kind == "no_agent"] == ["no_agent_logged_in"]
+    bot = [t.text for t in await store.get_turns("CA-driver") if t.role is Role.BOT]
+    assert bot[-1] == "我们可以安排人工客服给您回电。"

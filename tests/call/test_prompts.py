@@ -108,3 +108,11 @@ def test_the_opening_is_the_dialogues_opening() -> None:
     texts = {Language.EN if v.get("condition") else Language.ZH: v["text"] for v in variants}
     book = load_prompts()
     assert texts == {lang: book.text(SystemPrompt.OPENING, lang) for lang in Language}
+
+
+def test_queue_position_is_right_for_the_first_caller_in_both_languages() -> None:
+    book = load_prompts()
+    first_zh = book.text(SystemPrompt.QUEUE_POSITION, Language.ZH).format(n=1)
+    first_en = book.text(SystemPrompt.QUEUE_POSITION, Language.EN).format(n=1)
+    assert "前面还有1位" not in first_zh and "第1位" in first_zh  # nobody is ahead of them
+    assert "number 1" in first_en

@@ -12,10 +12,11 @@ import asyncio
 from pathlib import Path
 
 import pytest
+import requests
 
 from ivr.sim.dialogues import DialogueOutcome, load_all, run_dialogues, table
 from ivr.sim.phone import SimOptions
-from tests.e2e.conftest import API_TOKEN, AUTH_TOKEN, ROOT, Server
+from tests.e2e.conftest import API_HEADERS, API_TOKEN, AUTH_TOKEN, ROOT, Server
 
 pytestmark = pytest.mark.e2e
 
@@ -51,3 +52,19 @@ def test_fixture_call(name: str, outcomes: dict[str, DialogueOutcome], server: S
     if outcome.script.expect.get("barge_ins"):
         assert result.clears >= 1, "the server sent clear to stop its prompt"
     assert record["from_masked"] != "+8613812345678", "caller number is masked"
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_callback_asked_for_in_a_call_is_a_scheduled_call(
+        lang: str, outcomes: dict[str, DialogueOutcome], server: Server) -> None:
+    """"晚点再打" / "later" (fixtures */reschedule): a callback follow-up inside the calling
+    windows and a running one-customer campaign whose target is due at that time."""
+    record = outcomes[f"{lang}/reschedule"].result.record
+    assert record is not None
+    sid = record["call_sid"]
+    tasks = requests.get(f"{server.url}/api/followups", params={"call_sid": sid},
+                         headers=API_HEADERS, timeout=5).json()["followups"]
+    callback = next(t for t in tasks if t["kind"] == "callback")
+    campaign = requests.get(f"{server.url}/api/campaigns/cb-{callback['id']}",
+                            headers=API_HEADERS, timeout=5).json()
+    assert campaign["state"] == "running" and campaign["counts"]["queued"] == 1

@@ -263,3 +263,15 @@ async def test_fake_rejects_missing_required_fields(
 def test_credentials_repr_hides_secret() -> None:
     creds = TwilioCredentials.from_api_key("AC1", "SK1", "very-secret")
     assert "very-secret" not in repr(creds)
+
+
+async def test_voicemail_message_replaces_the_call_twiml_with_say_and_hangup(
+    fake: FakeTwilioRest, session: aiohttp.ClientSession
+) -> None:
+    call_sid = fake.add_call()
+    await _client(fake, session).say_and_hang_up(
+        call_sid, "这里是数字钱包客服中心 & 回电请拨 95000。", "zh-CN")
+    assert fake.calls[call_sid].twiml == [
+        '<?xml version="1.0" encoding="UTF-8"?><Response><Say language="zh-CN">'
+        "这里是数字钱包客服中心 &amp; 回电请拨 95000。</Say><Hangup /></Response>"
+    ]

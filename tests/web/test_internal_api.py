@@ -21,7 +21,7 @@ from ivr.customers.service import CustomerService
 from ivr.store.customers import SqliteCustomerStore
 from ivr.store.records import CallRecord
 from ivr.store.sqlite import SqliteCallStore
-from ivr.web import customers_api, internal
+from ivr.web import customers_api, internal, internal_promises
 from ivr.web.internal import TOKEN_HEADER, ensure_internal_token, is_loopback
 from ivr.web.keys import SERVICES
 from ivr.web.services import Services
@@ -74,6 +74,7 @@ async def make_env(tmp_path: Path, api_token: str = "api-token") -> AsyncIterato
     app = web.Application(middlewares=[fake_remote])
     app[SERVICES] = services
     internal.setup(app)
+    internal_promises.setup(app)
     customers_api.setup(app)
     client: TestClient[web.Request, web.Application] = TestClient(
         TestServer(app, host="127.0.0.1"))

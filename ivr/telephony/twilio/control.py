@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+from ivr.core.types import Language
 from ivr.telephony.base import TransferTarget
 from ivr.telephony.provider import OutboundCall
 from ivr.telephony.twilio.rest import TwilioRestClient
@@ -12,6 +13,7 @@ from ivr.telephony.twilio.rest import TwilioRestClient
 VOICE_PATH = "/twilio/voice"
 STATUS_PATH = "/twilio/status"
 MEDIA_PATH = "/twilio/media"
+VOICES = {Language.ZH: "zh-CN", Language.EN: "en-US"}  # <Say language=...>
 
 
 class TwilioControl:
@@ -33,6 +35,10 @@ class TwilioControl:
 
     async def hangup(self, call_id: str) -> None:
         await self.rest.hangup(call_id)
+
+    async def leave_message(self, call_id: str, text: str, language: Language) -> None:
+        """A voicemail: the message is spoken by Twilio's own <Say>, then the call ends."""
+        await self.rest.say_and_hang_up(call_id, text, VOICES[language])
 
     async def originate(self, call: OutboundCall) -> str:
         params = dict(call.params)

@@ -21,7 +21,7 @@ import aiohttp
 from ivr.core.pii import mask_phone
 from ivr.telephony.base import TransferTarget
 from ivr.telephony.twilio.rest_errors import bad_response, error_from_body, transport_error
-from ivr.telephony.twilio.twiml import dial
+from ivr.telephony.twilio.twiml import dial, say_and_hang_up
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +95,12 @@ class TwilioRestClient:
     async def hangup(self, call_sid: str) -> None:
         await self._post(_call_path(call_sid), [("Status", "completed")], f"hangup {call_sid}")
         log.info("twilio hangup %s", call_sid)
+
+    async def say_and_hang_up(self, call_sid: str, text: str, language: str) -> None:
+        """Replace the live call's TwiML with a spoken message and a hang-up (voicemail)."""
+        await self._post(_call_path(call_sid), [("Twiml", say_and_hang_up(text, language))],
+                         f"message {call_sid}")
+        log.info("twilio message left on %s", call_sid)
 
     async def place_call(
         self,

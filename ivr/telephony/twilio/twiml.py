@@ -40,6 +40,14 @@ def refuse(play_url: str | None = None) -> str:
     return str(response)
 
 
+def say_and_hang_up(text: str, language: str) -> str:
+    """``<Say>`` a short message (a voicemail) in ``language`` ("zh-CN", "en-US"), then hang up."""
+    response = VoiceResponse()
+    response.say(text, language=language)
+    response.hangup()
+    return str(response)
+
+
 def dial(
     target: TransferTarget,
     caller_id: str | None = None,

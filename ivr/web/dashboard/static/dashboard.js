@@ -114,7 +114,11 @@
     addItem(list, "Reason", card.reason);
     addItem(list, "Priority", card.priority);
     addItem(list, "Language", card.language);
+    const verified = card.identity_verified;
+    addItem(list, "Identity", verified === true ? "verified" : verified === false ? "NOT verified"
+      : "not checked");
     addItem(list, "Confirmed", card.confirmed_fields.join(", "));
+    addItem(list, "Corrections", (card.corrections || []).join(", ") || "none");
     addItem(list, "FAQ topics", card.faq_topics.join(", "));
     addItem(list, "Rating", card.rating);
     if (card.wrapup) addItem(list, "Wrap-up", `${card.wrapup.disposition}: ${card.wrapup.notes}`);
