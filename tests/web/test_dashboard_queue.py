@@ -236,3 +236,29 @@ async def test_stream_ends_on_logout_and_frees_its_subscription(
                 break
             await asyncio.sleep(0.02)
         assert env.queue.feed.subscribers == 0
+
+
+async def test_open_streams_are_bounded_per_agent_and_in_all(
+        env: Env, zh1: Logged, zh2: Logged, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("ivr.web.dashboard.events.MAX_PER_AGENT", 2)
+    monkeypatch.setattr("ivr.web.dashboard.events.MAX_STREAMS", 3)
+    open_ = [await zh1.client.get("/dashboard/events") for _ in range(2)]
+    for stream in open_:
+        await event_named(stream, "queue")
+    third = await zh1.client.get("/dashboard/events")
+    assert third.status == 429 and (await third.json())["error"] == "too_many_streams"
+    other = await zh2.client.get("/dashboard/events")  # another agent still gets one
+    await event_named(other, "queue")
+    assert env.queue.feed.subscribers == 3
+    full = await zh2.client.get("/dashboard/events")
+    assert full.status == 429  # the server's cap
+    open_[0].close()  # a tab closed: its place is free again (noticed at the next write)
+    monkeypatch.setattr("ivr.web.dashboard.events.HEARTBEAT_S", 0.05)
+    for _ in range(200):
+        again = await zh1.client.get("/dashboard/events")
+        if again.status == 200:
+            break
+        await asyncio.sleep(0.02)
+    assert again.status == 200
+    for stream in (again, open_[1], other):
+        stream.close()

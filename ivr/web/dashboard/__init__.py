@@ -29,6 +29,7 @@ async def _headers(request: web.Request, response: web.StreamResponse) -> None:
 def build() -> web.Application:
     sub = web.Application()
     sub[events.STREAMS] = set()
+    sub[events.OWNERS] = {}
     pages.add_routes(sub)
     api.add_routes(sub)
     sub.router.add_get("/events", events.events)

@@ -5,6 +5,10 @@ each change; bursts are coalesced), ``change`` (what happened: kind and entry id
 ``overview`` (supervisors only: stats, agents, follow-ups; also every heartbeat) and
 ``logout`` (the session ended; the stream closes). A comment line every heartbeat keeps
 proxies from closing the stream and keeps the session alive while the dashboard is open.
+
+Open streams are bounded: ``MAX_PER_AGENT`` per agent (a few tabs) and ``MAX_STREAMS`` in all;
+beyond either the answer is 429, so one account cannot hold the server's sockets and queue
+subscriptions.
 """
 
 from __future__ import annotations
@@ -18,13 +22,16 @@ from aiohttp import web
 from ivr.agents.feed import Subscription
 from ivr.agents.sessions import LiveSession
 from ivr.web.dashboard.api import json_api, queue_snapshot
-from ivr.web.dashboard.auth import Parts, cookie_name, parts, require
+from ivr.web.dashboard.auth import DashboardError, Parts, cookie_name, parts, require
 from ivr.web.dashboard.overview import overview
 from ivr.web.dashboard.views import agent_view
 
 log = logging.getLogger(__name__)
 HEARTBEAT_S = 15.0
 STREAMS = web.AppKey("dashboard_streams", set[Subscription])
+OWNERS = web.AppKey("dashboard_stream_owners", dict[Subscription, int])  # stream -> agent id
+MAX_PER_AGENT = 4
+MAX_STREAMS = 200
 
 
 def _frame(event: str, data: Any) -> bytes:
@@ -79,9 +86,15 @@ async def events(request: web.Request) -> web.StreamResponse:
     response = web.StreamResponse(headers={
         "Content-Type": "text/event-stream; charset=utf-8", "Cache-Control": "no-store",
         "X-Accel-Buffering": "no"})
-    streams = request.app[STREAMS]
+    streams, owners = request.app[STREAMS], request.app[OWNERS]
+    if len(streams) >= MAX_STREAMS:
+        raise DashboardError(429, "too_many_streams", "too many dashboards are open; retry later")
+    if sum(1 for owner in owners.values() if owner == live.agent.id) >= MAX_PER_AGENT:
+        raise DashboardError(429, "too_many_streams",
+                             f"at most {MAX_PER_AGENT} dashboards per agent; close one")
     sub = p.queue.subscribe()
     streams.add(sub)
+    owners[sub] = live.agent.id
     try:
         await response.prepare(request)
         await _Stream(request, p, live, response, sub).run()
@@ -90,6 +103,7 @@ async def events(request: web.Request) -> web.StreamResponse:
     finally:
         sub.close()
         streams.discard(sub)
+        owners.pop(sub, None)
     return response
 
 
