@@ -38,7 +38,7 @@ class CallerAsr:
         self._opening.add_done_callback(self._opened)
 
     def _opened(self, fut: asyncio.Future[RecognizerStream]) -> None:
-        if fut.cancelled():
+        if fut.cancelled() or self._rec is not None or self._error is not None:
             return
         if fut.exception() is not None:
             self._error = fut.exception()
@@ -71,6 +71,8 @@ class CallerAsr:
             await self._opening
         except Exception as exc:
             raise AsrError(f"could not open a recognizer: {exc}") from exc
+        if self._rec is None:  # opened, but its done-callback has not run yet
+            self._opened(self._opening)
         if self._rec is None:
             raise AsrError("recognizer not available")
         return await self._rec.finish()
