@@ -95,10 +95,12 @@ class CallController(Speaking):
         self._open()
 
     def _open(self) -> None:
-        """Ask the dialogue for its first turn; meanwhile speak the opening sentence."""
+        """Ask the dialogue for its first turn; meanwhile speak the opening sentence and the
+        recording notice (before any answer is recorded)."""
         self.think(START_MESSAGE, None)
         if self.policy.early_opening:
-            self.say_early(self.prompts.text(SystemPrompt.OPENING, self.language))
+            self.say_early(self.prompts.text(SystemPrompt.OPENING, self.language),
+                           self.prompts.text(SystemPrompt.RECORDING_NOTICE, self.language))
 
     # ---- the caller's voice ------------------------------------------------------------
 
@@ -115,8 +117,7 @@ class CallController(Speaking):
             self.barged = False
 
     def _activity(self, event: e.SpeechActivity) -> None:
-        playing = self.playing
-        if self.state is not State.SPEAKING or playing is None or not playing.interruptible:
+        if not self.may_barge_in:
             return
         heard = bool(words(self.partial))
         if (heard and event.caller_ms >= self.policy.barge_in_ms) or \
@@ -144,8 +145,7 @@ class CallController(Speaking):
         # A key pressed at the ID question is part of the ID: never stored.
         shown = "[*]" if self.expect is Expectation.DIGITS else event.digit
         self.emit(c.RecordEvent("dtmf", "", {"digit": shown}))
-        playing = self.playing
-        if self.state is State.SPEAKING and playing is not None and playing.interruptible:
+        if self.may_barge_in:
             self.barge_in("dtmf")
         self.key(event.digit)
 
