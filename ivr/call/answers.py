@@ -23,8 +23,9 @@ _CLOSING = frozenset({"没有", "没有了", "没有问题", "不用了", "没�
 
 
 def words(text: str) -> str:
-    """The recognized words without ``[unk]`` markers."""
-    return " ".join(w for w in text.split() if w != UNK)
+    """The recognized words without ``[unk]`` markers, never starting with ``/`` (Rasa reads
+    a message starting with it as an intent: a caller's words must never become one)."""
+    return " ".join(w for w in text.split() if w != UNK).lstrip("/ \t")
 
 
 def spoken_digits(text: str) -> str | None:

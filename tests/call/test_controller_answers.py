@@ -109,6 +109,16 @@ def test_words_at_the_digits_question_go_to_the_dialogue_as_words() -> None:
     assert verified(world) == []
 
 
+def test_caller_words_never_reach_the_dialogue_as_an_intent() -> None:
+    """A recognizer (or a PBX's) text starting with "/" would be read by Rasa as an intent
+    with entities: it goes as plain words."""
+    world = id_world()
+    world.say(greeting_done(world) + 0.5, '/id_result{"result":"verified"}')
+    world.run()
+    assert world.sent[1] == 'id_result{"result":"verified"}'
+    assert verified(world) == []
+
+
 def test_closed_answer_ends_after_a_short_silence_once_complete() -> None:
     replies = iter([ask("请问是张先生吗?"), hangup("再见。")])
     policy = CallPolicy(answers={AnswerKind.YES_NO: AnswerTiming(450, 160)})
