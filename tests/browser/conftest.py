@@ -90,3 +90,16 @@ async def browser(tmp_path: Path) -> AsyncIterator[Launch]:
                 await context.close()
 
         yield launch
+
+
+async def log_in_available(page: Any, base_url: str, username: str, password: str) -> None:
+    """Log in to the dashboard and set presence to available, as an agent starting a shift
+    does (an agent who is away is not there: callers are told at once that nobody is)."""
+    await page.goto(f"{base_url}/dashboard/")
+    await page.fill("#username", username)
+    await page.fill("#password", password)
+    await page.click("#login-button")
+    await page.wait_for_selector("#me")
+    async with page.expect_response(lambda r: r.url.endswith("/dashboard/api/presence")) as info:
+        await page.select_option("#presence", "available")
+    assert (await info.value).status == 200

@@ -16,7 +16,7 @@ import requests
 from ivr.core.types import Language
 from ivr.sim.phone import PhoneSimulator, SimOptions, new_sid
 from ivr.sim.script import CallerTurn, CallScript, load_script
-from tests.browser.conftest import Launch
+from tests.browser.conftest import Launch, log_in_available
 from tests.e2e.conftest import API_HEADERS, API_TOKEN, AUTH_TOKEN, IVR, ROOT, start_server
 from tests.telephony.fake_twilio_rest import FakeTwilioRest
 
@@ -62,11 +62,7 @@ async def test_agent_accepts_a_live_escalated_call(tmp_path: Path, browser: Laun
             script = load_script(ROOT / "audio" / "fixtures" / "zh" / "agent_request"
                                  / "script.yaml")
             async with browser() as page:
-                await page.goto(f"{server.url}/dashboard/")
-                await page.fill("#username", "alice")
-                await page.fill("#password", PASSWORD)
-                await page.click("#login-button")
-                await page.wait_for_selector("#me")
+                await log_in_available(page, server.url, "alice", PASSWORD)
                 call = asyncio.create_task(sim.call(script, call_sid=sid))
                 row = page.locator("tr[id^='entry-']").first
                 await row.wait_for(timeout=90_000)  # pushed live while the caller holds

@@ -31,7 +31,11 @@ from ivr.dialogue.bridge import CHANNEL_PATH, TOKEN_HEADER
 from ivr.sim.outbound import OutboundPhone
 from ivr.sim.phone import PhoneSimulator, SimOptions, new_sid
 from ivr.sim.script import CallerTurn, CallScript, load_script
-from tests.browser.conftest import Launch, browser  # noqa: F401 - the fixture
+from tests.browser.conftest import (  # noqa: F401 - the fixture
+    Launch,
+    browser,
+    log_in_available,
+)
 from tests.campaigns.carrier import FakeCarrier, PlacedCall
 from tests.e2e.conftest import AUTH_TOKEN, IVR, ROOT, Server, start_server
 
@@ -215,11 +219,7 @@ async def _accept_on_a_caller_held_on_b(cluster: Cluster, db: asyncpg.Connection
     cluster.carrier.add_call(sid)
     script = load_script(FIXTURES / "agent_request" / "script.yaml")
     async with launch() as page:
-        await page.goto(f"{a.url}/dashboard/")
-        await page.fill("#username", "alice")
-        await page.fill("#password", PASSWORD)
-        await page.click("#login-button")
-        await page.wait_for_selector("#me")
+        await log_in_available(page, a.url, "alice", PASSWORD)
         call = asyncio.create_task(cluster.sim("B").call(script, call_sid=sid))
         row = page.locator("tr[id^='entry-']").first
         await row.wait_for(timeout=120_000)  # queued on B, pushed to A's dashboard live
