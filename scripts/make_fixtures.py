@@ -146,7 +146,7 @@ for lang, w in W.items():
         [*opening, say(w["tx"]), say(w["none"], barge_in_ms=2500), say(w["five"]),
          say(w["fb"]), say(w["decline"])], **done, barge_ins=1,
         faq_topics=["transaction_records"])
-    add("privacy_notice_not_cut", "Speaks during the recording notice, which must not be cut; "
+    add("privacy_notice_not_cut", "Speaks during the privacy notice, which must not be cut; "
         "the bot keeps talking and the digits are said again afterwards.", optout,
         [say(w["yes"]), say("一 三 五 七" if lang == "zh" else "one three five seven",
                             barge_in_ms=2500, ignored=True),

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ivr.call.model import ListenMode, Timer
-from ivr.core.types import CallOutcome, Expectation
+from ivr.core.types import CallOutcome, Expectation, Language
 from ivr.dialogue.turns import Handoff, Utterance
 from ivr.store.records import Role, TurnSource
 
@@ -20,6 +20,13 @@ class Speak:
     utterances: tuple[Utterance, ...]
     interruptible: bool
     source: TurnSource = TurnSource.DIALOGUE
+
+
+@dataclass(frozen=True, slots=True)
+class SwitchLanguage:
+    """Speak (voice, prompts) and recognize (model, grammars) in ``language`` from now on."""
+
+    language: Language
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +135,7 @@ class EndCall:
 
 
 Command = (
-    Speak | StopAudio | Listen | Recognize | DropSpeech | SendToDialogue | VerifyIdentity
-    | StartHandoff | RecordTurn | RecordEvent | Count | UpdateCall | StartTimer | CancelTimer
-    | EndCall
+    Speak | SwitchLanguage | StopAudio | Listen | Recognize | DropSpeech | SendToDialogue
+    | VerifyIdentity | StartHandoff | RecordTurn | RecordEvent | Count | UpdateCall | StartTimer
+    | CancelTimer | EndCall
 )

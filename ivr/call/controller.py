@@ -9,6 +9,8 @@ after it every event is ignored. Answer handling (keypad, digits, no-input) is i
 
 from __future__ import annotations
 
+import dataclasses
+
 from ivr.call import commands as c
 from ivr.call import events as e
 from ivr.call.answers import words
@@ -16,7 +18,7 @@ from ivr.call.model import ListenMode, State, Timer
 from ivr.call.policy import CallPolicy
 from ivr.call.prompts import PromptBook, SystemPrompt
 from ivr.call.speaking import After, Ending, Speaking
-from ivr.core.types import CallOutcome, Expectation
+from ivr.core.types import CallOutcome, Expectation, Language
 from ivr.store.records import Counter, TurnSource
 
 START_MESSAGE = "/call_start"
@@ -95,10 +97,12 @@ class CallController(Speaking):
         self._open()
 
     def _open(self) -> None:
-        """Ask the dialogue for its first turn; meanwhile speak the opening sentence."""
+        """Ask the dialogue for its first turn; meanwhile speak the opening sentence and the
+        recording notice (before any answer is recorded)."""
         self.think(START_MESSAGE, None)
         if self.policy.early_opening:
-            self.say_early(self.prompts.text(SystemPrompt.OPENING, self.language))
+            self.say_early(self.prompts.text(SystemPrompt.OPENING, self.language),
+                           self.prompts.text(SystemPrompt.RECORDING_NOTICE, self.language))
 
     # ---- the caller's voice ------------------------------------------------------------
 
@@ -115,8 +119,7 @@ class CallController(Speaking):
             self.barged = False
 
     def _activity(self, event: e.SpeechActivity) -> None:
-        playing = self.playing
-        if self.state is not State.SPEAKING or playing is None or not playing.interruptible:
+        if not self.may_barge_in:
             return
         heard = bool(words(self.partial))
         if (heard and event.caller_ms >= self.policy.barge_in_ms) or \
@@ -144,8 +147,7 @@ class CallController(Speaking):
         # A key pressed at the ID question is part of the ID: never stored.
         shown = "[*]" if self.expect is Expectation.DIGITS else event.digit
         self.emit(c.RecordEvent("dtmf", "", {"digit": shown}))
-        playing = self.playing
-        if self.state is State.SPEAKING and playing is not None and playing.interruptible:
+        if self.may_barge_in:
             self.barge_in("dtmf")
         self.key(event.digit)
 
@@ -158,6 +160,8 @@ class CallController(Speaking):
         self.emit(c.RecordEvent("bot_reply", "", {"messages": list(turn.raw)}))
         self.emit(*(c.Count(Counter.NO_MATCH) for ev in turn.events if ev.get("no_match")))
         self.identity_verified = self.identity_verified or turn.identity_verified
+        if turn.language is not None:
+            self._switch_language(turn.language)
         if turn.utterances and turn.expect is not None:
             # What a reprompt repeats: the question itself, not the lead-in before it.
             self.last_question = turn.utterances[-1:]
@@ -175,6 +179,16 @@ class CallController(Speaking):
                        last_voiced_at=caller.last_voiced_at if caller else None)
         else:
             self.then(after)
+
+    def _switch_language(self, language: Language) -> None:
+        """The caller asked for the other language: this turn is already in it."""
+        if self.call is None or self.call.language is language:
+            return
+        previous = self.call.language
+        self.call = dataclasses.replace(self.call, language=language)
+        self.emit(c.SwitchLanguage(language),
+                  c.RecordEvent("language_switch", language.value, {"from": previous.value}),
+                  c.UpdateCall({"language": language}))
 
     # ---- timers, hold, end -------------------------------------------------------------
 

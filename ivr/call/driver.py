@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 from collections.abc import Coroutine
 from typing import Any
@@ -179,6 +180,9 @@ class CallDriver:
                                               media.speaker.speak(cmd.seq, cmd.utterances)))
                 self.speaking.add(task)
                 task.add_done_callback(self.speaking.discard)
+            case c.SwitchLanguage():
+                self.call = dataclasses.replace(self.call, language=cmd.language)
+                media.switch_language(cmd.language)
             case c.StopAudio():
                 media.playback.cut()
                 self.spawn(self._guard("clear", media.channel.clear()))

@@ -63,7 +63,7 @@ class DriverFactory:
 
         def open_stream(expect: Expectation | None,
                         on_partial: Callable[[str], None]) -> CallerStream:
-            return CallerAsr(self.engine, self.executor, call.language,
+            return CallerAsr(self.engine, self.executor, holder[0].language,
                              expect or Expectation.OPEN, self.parts.metrics, on_partial)
 
         canceller, gate = self.echo(start.rate) if self.echo is not None else \
@@ -77,7 +77,7 @@ class DriverFactory:
             channel=channel, listener=listener, playback=playback,
             speaker=Speaker(speech or self.speech, call.language, start.rate, playback, clock),
             dialogue=dialogue or self.dialogue,
-            recorder=CallRecorder(self.parts.store, call.call_id),
+            recorder=CallRecorder(self.parts.store, call.call_id), language=call.language,
         )
         holder.append(media)
         return CallDriver(call, CallController(self.policy, self.parts.prompts), self.parts,

@@ -28,9 +28,13 @@ class DriverHandle:
     def __init__(self, driver: CallDriver) -> None:
         self._driver = driver
         self.info = HeldCallInfo(driver.call.call_id, driver.call.customer_id)
-        self.lang: Language = driver.call.language
         self._seqs = itertools.count(-1, -1)  # audio of its own: negative turn numbers
         self._done: dict[int, asyncio.Future[None]] = {}
+
+    @property
+    def lang(self) -> Language:
+        """The call's language now (the caller may have switched it)."""
+        return self._driver.call.language
 
     @property
     def shutting_down(self) -> bool:

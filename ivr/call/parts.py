@@ -14,6 +14,7 @@ from ivr.call.playback import Playback
 from ivr.call.prompts import PromptBook
 from ivr.call.recorder import CallRecorder
 from ivr.call.speaker import Speaker
+from ivr.core.types import Language
 from ivr.dialogue.bridge import DialogueReply
 from ivr.dialogue.turns import Handoff
 from ivr.metrics import Metrics
@@ -50,7 +51,14 @@ class CallMedia:
     speaker: Speaker
     dialogue: Dialogue
     recorder: CallRecorder
+    # The call's language now: the recognizer streams opened from now on and the speaker's
+    # voice follow it (the caller may ask for the other language mid-call).
+    language: Language = Language.ZH
     sink: Callable[[e.CallEvent], None] | None = None
+
+    def switch_language(self, language: Language) -> None:
+        self.language = language
+        self.speaker.language = language
 
     def attach(self, sink: Callable[[e.CallEvent], None]) -> None:
         """Where listener and playback events go (the driver)."""

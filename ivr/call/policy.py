@@ -66,8 +66,9 @@ class CallPolicy:
     # Digits: the answer is whole at this many digits or '#'; a pause this long ends it.
     digits_length: int = 4
     inter_digit_s: float = 3.0
-    # Speak the opening (SystemPrompt.OPENING) as soon as the call is answered, while the
-    # dialogue prepares its first turn; that turn's identical first utterance is skipped.
+    # Speak the opening and the recording notice (SystemPrompt.OPENING, RECORDING_NOTICE) as
+    # soon as the call is answered, while the dialogue prepares its first turn; that turn's
+    # identical first utterances are skipped.
     early_opening: bool = False
     answers: Mapping[AnswerKind, AnswerTiming] = field(
         default_factory=lambda: dict(DEFAULT_ANSWERS)

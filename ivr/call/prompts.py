@@ -28,6 +28,7 @@ class SystemPrompt(StrEnum):
     NO_INPUT_HANDOFF = "no_input_handoff"
     MAX_DURATION_GOODBYE = "max_duration_goodbye"
     OPENING = "opening"
+    RECORDING_NOTICE = "recording_notice"
 
 
 @dataclass(frozen=True)

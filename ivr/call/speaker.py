@@ -25,7 +25,7 @@ class Speaker:
     def __init__(self, speech: Speech, lang: Language, rate: int, playback: Playback,
                  clock: Clock) -> None:
         self._speech = speech
-        self._lang = lang
+        self.language = lang  # switched by the call's media when the caller asks
         self._rate = rate
         self._playback = playback
         self._clock = clock
@@ -37,10 +37,11 @@ class Speaker:
         started = self._clock.now()
         first_ms: float | None = None
         error: str | None = None
+        lang = self.language  # the whole turn in one voice
         try:
             for utt in utterances:
                 resampler: StreamResampler | None = None
-                async for pcm in self._speech.stream(utt.text, self._lang):
+                async for pcm in self._speech.stream(utt.text, lang):
                     if first_ms is None:
                         first_ms = round((self._clock.now() - started) * 1000, 1)
                         self.first_ms[seq] = first_ms

@@ -47,25 +47,37 @@ class Speaking(Answering):
         self.outcome: CallOutcome | None = None
         self.playing: Playing | None = None
         self._seq = 0
-        # Spoken before the dialogue answered (the call's opening): its turn and its text,
-        # and whether the dialogue's next turn may still repeat it.
+        # Spoken before the dialogue answered (the call's opening and recording notice): its
+        # turn and its texts, whether the dialogue's next turn may still repeat them, and
+        # whether its audio is still playing (nothing interrupts it, not even a later turn).
         self._early_seq = 0
-        self._early_text = ""
+        self._early_texts: tuple[str, ...] = ()
         self._early_pending = False
+        self.early_playing = False
 
-    def say_early(self, text: str) -> None:
-        """Speak while the dialogue thinks: played first, recorded when it starts, skipped
-        if the dialogue's turn begins with it."""
+    def say_early(self, *texts: str) -> None:
+        """Speak while the dialogue thinks: played first, uninterruptible, recorded when it
+        starts, skipped if the dialogue's turn begins with the same texts."""
         self._seq += 1
-        self._early_seq, self._early_text, self._early_pending = self._seq, text, True
-        self.emit(c.Speak(self._seq, (Utterance(text, uninterruptible=True),), False,
-                          TurnSource.SYSTEM))
+        self._early_seq, self._early_texts, self._early_pending = self._seq, texts, True
+        self.early_playing = True
+        self.emit(c.Speak(self._seq, tuple(Utterance(t, uninterruptible=True) for t in texts),
+                          False, TurnSource.SYSTEM))
 
     def not_said_early(self, utterances: tuple[Utterance, ...]) -> tuple[Utterance, ...]:
         pending, self._early_pending = self._early_pending, False
-        if pending and utterances and utterances[0].text == self._early_text:
-            return utterances[1:]
+        said = self._early_texts
+        if pending and said and tuple(u.text for u in utterances[:len(said)]) == said:
+            return utterances[len(said):]
         return utterances
+
+    @property
+    def may_barge_in(self) -> bool:
+        """Whether the caller may cut the bot now: an interruptible turn is playing and the
+        early opening (with its recording notice) has finished."""
+        playing = self.playing
+        return self.state is State.SPEAKING and playing is not None and \
+            playing.interruptible and not self.early_playing
 
     def speak(self, utterances: tuple[Utterance, ...], source: TurnSource, after: After = None,
               *, dialogue_ms: float | None = None, last_voiced_at: float | None = None) -> None:
@@ -86,7 +98,7 @@ class Speaking(Answering):
 
     def audio_started(self, event: e.AudioStarted) -> None:
         if self._early_seq == event.seq:
-            self.emit(c.RecordTurn(Role.BOT, self._early_text, TurnSource.SYSTEM))
+            self.emit(c.RecordTurn(Role.BOT, " ".join(self._early_texts), TurnSource.SYSTEM))
         playing = self.playing
         if playing is None or playing.seq != event.seq or playing.recorded:
             return
@@ -99,6 +111,8 @@ class Speaking(Answering):
                                latency_ms=latency))
 
     def audio_finished(self, event: e.AudioFinished) -> None:
+        if self._early_seq == event.seq:
+            self.early_playing = False
         playing = self.playing
         if playing is None or playing.seq != event.seq:
             return

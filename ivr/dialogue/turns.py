@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ivr.core.errors import DialogueError, ErrorCode
-from ivr.core.types import CallOutcome, Expectation, Priority
+from ivr.core.types import CallOutcome, Expectation, Language, Priority
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +36,8 @@ class BotTurn:
     raw: tuple[dict[str, Any], ...] = field(default=(), repr=False)
     # The expected answer may be long (feedback, describing a problem): allow longer pauses.
     long_answer: bool = False
+    # The caller asked for the other language: speak and listen in it from this turn on.
+    language: Language | None = None
 
     @property
     def text(self) -> str:
@@ -61,6 +63,7 @@ def parse_bot_messages(payload: Any) -> BotTurn:
     handoff: Handoff | None = None
     hangup: Hangup | None = None
     long_answer = False
+    language: Language | None = None
     for message in payload:
         if not isinstance(message, dict):
             raise _bad("message is not an object")
@@ -86,8 +89,13 @@ def parse_bot_messages(payload: Any) -> BotTurn:
             hangup = _hangup(custom["hangup"])
         if isinstance(custom.get("event"), dict):
             events.append(custom["event"])
+        if "switch_language" in custom:
+            try:
+                language = Language(custom["switch_language"])
+            except ValueError as exc:
+                raise _bad(f"unknown language {custom['switch_language']!r}") from exc
     return BotTurn(tuple(utterances), expect, handoff, hangup, tuple(events), tuple(payload),
-                   long_answer)
+                   long_answer, language)
 
 
 def _handoff(value: Any) -> Handoff:

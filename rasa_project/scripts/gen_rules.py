@@ -39,6 +39,10 @@ GLOBAL: dict[str, tuple[list[str], list[str | None]]] = {
     "out_of_scope": (["action_out_of_scope"], [None]),
     "reschedule": (["action_ask_callback_time"], ["callback_time"]),
     "opt_out": (["action_opt_out"], [None]),
+    # "说中文" / "English please": switch, then the pending question again in the new
+    # language (two actions: only the second one's responses see the new `language` slot)
+    "switch_to_zh": (["action_switch_language", "action_ask_again"], [None]),
+    "switch_to_en": (["action_switch_language", "action_ask_again"], [None]),
     # sent by the IVR when no agent is there (hours, nobody logged in, waited too long)
     "agent_unavailable": (["action_agent_unavailable"], ["callback_time"]),
 }

@@ -22,7 +22,7 @@ from tests.call.timeline import World, ask, handoff, hangup
 
 FIXTURES = Path(__file__).resolve().parents[2] / "audio" / "fixtures"
 SCRIPTS = sorted(FIXTURES.glob("*/*/script.yaml"))
-NOTICE = "为了提升服务质量,本次通话可能会被录音。"
+NOTICE = "您的个人信息会受到严格保护,仅用于本次服务。"
 
 
 def _expectation(heard: str) -> Expectation:

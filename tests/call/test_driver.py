@@ -26,7 +26,7 @@ from ivr.call.parts import CallParts
 from ivr.call.policy import CallPolicy
 from ivr.call.prompts import load_prompts
 from ivr.core.audio import Pcm
-from ivr.core.errors import DialogueError, ErrorCode
+from ivr.core.errors import AsrError, DialogueError, ErrorCode
 from ivr.core.types import CallOutcome, Expectation, Language
 from ivr.customers.identity import IdOutcome, IdVerdict
 from ivr.dialogue.bridge import DialogueReply
@@ -309,3 +309,84 @@ async def test_no_agent_the_real_handoff_sends_the_call_back_to_the_dialogue(
     assert [e.code for e in events if e.kind == "no_agent"] == ["no_agent_logged_in"]
     bot = [t.text for t in await store.get_turns("CA-driver") if t.role is Role.BOT]
     assert bot[-1] == "我们可以安排人工客服给您回电。"
+
+
+class LangSpeech(ToneSpeech):
+    """Tone speech that remembers the language of every text it was asked to say."""
+
+    def __init__(self) -> None:
+        self.said: list[tuple[str, Language]] = []
+
+    async def stream(self, text: str, lang: Language) -> AsyncIterator[Pcm]:
+        self.said.append((text, lang))
+        async for pcm in super().stream(text, lang):
+            yield pcm
+
+
+class MetaDialogue(ScriptDialogue):
+    def __init__(self, reply: Callable[[str], BotTurn]) -> None:
+        super().__init__(reply)
+        self.languages: list[str] = []
+
+    async def send(self, sender: str, message: str,
+                   metadata: Mapping[str, Any] | None = None) -> DialogueReply:
+        self.languages.append(str((metadata or {}).get("language")))
+        return await super().send(sender, message, metadata)
+
+
+class LangEngine:
+    """Records the language each recognizer stream is opened for."""
+
+    def __init__(self) -> None:
+        self.opened: list[Language] = []
+
+    def open_stream(self, lang: Language, expect: Expectation, rate: int) -> Any:
+        self.opened.append(lang)
+        raise RuntimeError("not needed past opening")
+
+
+async def test_a_language_switch_changes_voice_recognizer_dialogue_and_record(
+        store: SqliteCallStore) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    def reply(message: str) -> BotTurn:
+        if message == "/call_start":
+            return BotTurn((Utterance("请问是张先生吗?"),), Expectation.YES_NO)
+        if message == "/affirm" and len(dialogue.sent) == 2:  # stands for "English please"
+            return BotTurn((Utterance("Sure, in English."), Utterance("Is this Mr. Zhang?")),
+                           Expectation.YES_NO, language=Language.EN)
+        return BotTurn((Utterance("Goodbye."),), hangup=Hangup(CallOutcome.COMPLETED))
+
+    channel, dialogue, speech = MemoryChannel(), MetaDialogue(reply), LangSpeech()
+    engine = LangEngine()
+    parts = CallParts(store=store, verifier=MatchVerifier(), handoff=NoHandoff(),
+                      prompts=load_prompts(), metrics=Metrics(), clock=LoopClock())
+    with ThreadPoolExecutor(1) as pool:
+        factory = DriverFactory(parts=parts, engine=engine, executor=pool,  # type: ignore[arg-type]
+                                dialogue=dialogue, speech=speech,
+                                policy=CallPolicy(no_input_s=30), endpoint=EndpointConfig(),
+                                vad_aggressiveness=2)
+        driver = factory(CallContext("CA-driver", Language.ZH, "C-1"), channel,
+                         MediaStart("CA-driver", RATE, 20))
+
+        async def press_twice() -> None:
+            for frames in (5, 15):
+                await channel.played(frames)
+                await asyncio.sleep(0.3)
+                channel.inbound.put_nowait(DigitIn("1"))
+
+        record = await run(store, driver, channel, press_twice)
+        # what the recognizer is opened with from now on (the listener opens it at speech)
+        stream = driver.media.listener._open_stream(Expectation.YES_NO, lambda _t: None)
+        with pytest.raises(AsrError):
+            await stream.finish()
+    assert record.outcome is CallOutcome.COMPLETED
+    assert speech.said == [("请问是张先生吗?", Language.ZH), ("Sure, in English.", Language.EN),
+                           ("Is this Mr. Zhang?", Language.EN), ("Goodbye.", Language.EN)]
+    assert dialogue.languages == ["zh", "zh", "en"]
+    assert engine.opened == [Language.EN]
+    assert record.language is Language.EN
+    events = await store.get_events("CA-driver")
+    assert [(e.kind, e.code) for e in events if e.kind == "language_switch"] == \
+        [("language_switch", "en")]
+    assert driver.handle.lang is Language.EN  # queue prompts after a handoff too

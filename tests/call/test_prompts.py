@@ -100,14 +100,29 @@ def test_unreadable_or_invalid_yaml(tmp_path: Path) -> None:
 
 
 def test_the_opening_is_the_dialogues_opening() -> None:
-    """The IVR speaks the opening early and skips the dialogue's identical utterance."""
+    """The IVR speaks the opening and the recording notice early and skips the dialogue's
+    identical utterances; the notice is the dialogue's uninterruptible `say`."""
     import yaml
 
     domain = yaml.safe_load((ROOT / "rasa_project" / "domain.yml").read_text(encoding="utf-8"))
     variants = domain["responses"]["utter_opening"]
-    texts = {Language.EN if v.get("condition") else Language.ZH: v["text"] for v in variants}
+    texts = {Language.EN if v.get("condition") else Language.ZH:
+             (v["text"], v["custom"]["say"], v["custom"]["uninterruptible"]) for v in variants}
     book = load_prompts()
-    assert texts == {lang: book.text(SystemPrompt.OPENING, lang) for lang in Language}
+    assert texts == {lang: (book.text(SystemPrompt.OPENING, lang),
+                            book.text(SystemPrompt.RECORDING_NOTICE, lang), True)
+                     for lang in Language}
+
+
+def test_the_recording_notice_is_short_and_the_later_notice_does_not_repeat_it() -> None:
+    import yaml
+
+    domain = yaml.safe_load((ROOT / "rasa_project" / "domain.yml").read_text(encoding="utf-8"))
+    book = load_prompts()
+    assert "录音" in book.text(SystemPrompt.RECORDING_NOTICE, Language.ZH)
+    assert "recorded" in book.text(SystemPrompt.RECORDING_NOTICE, Language.EN)
+    later = " ".join(v["custom"]["say"] for v in domain["responses"]["utter_privacy_notice"])
+    assert "录音" not in later and "record" not in later
 
 
 def test_queue_position_is_right_for_the_first_caller_in_both_languages() -> None:

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from ivr.core.errors import DialogueError, ErrorCode
-from ivr.core.types import CallOutcome, Expectation, Priority
+from ivr.core.types import CallOutcome, Expectation, Language, Priority
 from ivr.dialogue.turns import BotTurn, Handoff, Hangup, Utterance, parse_bot_messages
 
 SID = "CA0123456789abcdef0123456789abcdef"
@@ -153,6 +153,7 @@ def test_non_speech_rasa_messages_are_tolerated() -> None:
         ([{"custom": {"handoff": {"priority": "high"}}}], "handoff needs a reason"),
         ([{"custom": {"handoff": {"reason": "x", "priority": "asap"}}}], "priority"),
         ([{"custom": {"hangup": {"outcome": "exploded"}}}], "unknown hangup outcome"),
+        ([{"custom": {"switch_language": "fr"}}], "unknown language"),
     ],
 )
 def test_malformed_replies_raise_bad_response(payload: Any, detail: str) -> None:
@@ -161,6 +162,18 @@ def test_malformed_replies_raise_bad_response(payload: Any, detail: str) -> None
     assert info.value.code is ErrorCode.DIALOGUE_BAD_RESPONSE
     assert detail in str(info.value)
     assert "dialogue_bad_response" in str(info.value)
+
+
+def test_switch_language_payload_is_read() -> None:
+    turn = parse_bot_messages([
+        {"recipient_id": SID, "custom": {"switch_language": "en"}},
+        {"recipient_id": SID, "text": "Sure, let's continue in English."},
+        {"recipient_id": SID, "text": "Am I speaking with Mr. Zhang?",
+         "custom": {"expect": "yes_no"}},
+    ])
+    assert turn.language is Language.EN and turn.expect is Expectation.YES_NO
+    assert [u.text for u in turn.utterances][-1] == "Am I speaking with Mr. Zhang?"
+    assert parse_bot_messages([{"text": "好的。"}]).language is None
 
 
 def test_long_answer_and_identity_events_are_read() -> None:
