@@ -7,17 +7,26 @@ residual echo the linear filter leaves (it is a spectral gain, so it also touche
 voice a little; off by default, the barge-in gate handles residual echo instead).
 
 Frames are PCM16 mono at 8 or 16 kHz, ``frame_ms`` long. One instance per call (the filter state
-is the call's echo path); not thread-safe; :meth:`close` frees the C state."""
+is the call's echo path); not thread-safe; :meth:`close` frees the C state. A frame the
+canceller would make louder than it came (a vanished or changed echo path, double talk that
+misled the filter) is returned as it came: the bot's own voice is never put into the line."""
 
 from __future__ import annotations
 
 import ctypes
 from dataclasses import dataclass
 
+import numpy as np
+
 from ivr.audio import speexdsp
 from ivr.core.audio import SAMPLE_WIDTH
 
 RATES = (8000, 16000)
+
+
+def _energy(frame: bytes) -> int:
+    samples = np.frombuffer(frame, dtype="<i2").astype(np.int64)
+    return int(np.dot(samples, samples))
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +88,7 @@ class SpeexEchoCanceller:
         self._out = (ctypes.c_int16 * n)()
         self._silence = bytes(c.frame_bytes)
         self.frames = 0
+        self.guarded = 0  # frames returned as given because cancelling would have added
 
     def process(self, caller: bytes, played: bytes) -> bytes:
         """One frame: the caller's audio and the bot audio played meanwhile (``b""`` or shorter
@@ -99,7 +109,13 @@ class SpeexEchoCanceller:
         if self._pre is not None:
             self._lib.speex_preprocess_run(self._pre, speexdsp.as_i16p(self._out))
         self.frames += 1
-        return bytes(self._out)
+        out = bytes(self._out)
+        if _energy(out) > _energy(caller):
+            # Subtracting the learned echo added signal: the echo path has changed or vanished
+            # (or double talk misled the filter). Never play the bot's voice into the line.
+            self.guarded += 1
+            return caller
+        return out
 
     def reset(self) -> None:
         """Forget the learned echo path (e.g. after a transfer to a different line)."""

@@ -238,3 +238,27 @@ def test_the_caller_talking_over_the_bot_still_reaches_the_vad(
             heard.append(vad.is_speech(echo.process(mic, ref)))
         echo.close()
         assert np.array(heard)[voiced[: len(heard)]].mean() > 0.9, clip
+
+
+def test_a_vanished_echo_path_is_never_played_back_into_a_silent_line(
+    bot_prompts: dict[str, np.ndarray], callers_8k: dict[str, np.ndarray]
+) -> None:
+    """The filter learned an echo path (and the caller talked over the bot: double talk), then
+    the line goes quiet while the bot speaks on: subtracting the learned echo from silence
+    would put the bot's own voice into the caller's track (heard as the caller barging in).
+    The canceller never returns more than it was given."""
+    bot = at_level(bot_prompts["zh"], -16)
+    caller = at_level(callers_8k["zh01"], -26)
+    n = min(len(bot), len(caller)) // 160
+    aec = SpeexEchoCanceller(AecConfig(rate=RATE))
+    try:
+        for i in range(n):  # echo at -6 dB, 40 ms late, plus the caller's own voice
+            played = bot[i * 160:(i + 1) * 160]
+            echo = 0.5 * bot[max(0, i * 160 - 320):(i + 1) * 160 - 320] if i >= 2 else \
+                np.zeros(160)
+            aec.process(pcm(echo + caller[i * 160:(i + 1) * 160]), pcm(played))
+        silent = pcm(np.zeros(160))
+        out = [aec.process(silent, pcm(bot[i * 160:(i + 1) * 160])) for i in range(n)]
+    finally:
+        aec.close()
+    assert max(abs(int(s)) for s in np.frombuffer(b"".join(out), dtype="<i2")) == 0
