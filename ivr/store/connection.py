@@ -25,6 +25,7 @@ import aiosqlite
 from ivr.core.errors import StoreError
 from ivr.store.db import Dialect, Op, StoreConflict, common_value
 from ivr.store.migrations import migrate
+from ivr.store.writes import ShieldedWrites
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -85,11 +86,6 @@ async def connect(path: Path, busy_timeout_ms: int, synchronous: str) -> aiosqli
     return conn
 
 
-def _retrieve(task: asyncio.Task[Any]) -> None:
-    """Mark a shielded write's error as seen even if its caller was cancelled meanwhile."""
-    if not task.cancelled() and task.exception() is not None:
-        log.debug("store write failed: %s", task.exception())
-
 
 def sqlite_value(value: Any) -> Any:
     """A parameter as SQLite stores it: times as fixed-width UTC text, enums by value."""
@@ -133,8 +129,7 @@ class Connection:
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self._conn = conn
         self._lock = asyncio.Lock()
-        self._pending: set[asyncio.Task[Any]] = set()
-        self._closed = False
+        self._writes = ShieldedWrites()
 
     @classmethod
     async def open(cls, path: str | Path, *, busy_timeout_ms: int = 5000,
@@ -147,25 +142,15 @@ class Connection:
 
     async def close(self) -> None:
         """Let writes in flight finish, then close. Idempotent."""
-        if self._closed:
-            return
-        self._closed = True
-        if self._pending:
-            await asyncio.gather(*self._pending, return_exceptions=True)
-        await self._conn.close()
+        if await self._writes.close():
+            await self._conn.close()
 
     def _check_open(self) -> None:
-        if self._closed:
-            raise StoreError("store is closed")
+        self._writes.check_open()
 
     async def write(self, op: Op[T]) -> T:
         """Run ``op`` in its own committed transaction, after all earlier writes."""
-        self._check_open()
-        task = asyncio.ensure_future(self._transaction(op))
-        self._pending.add(task)
-        task.add_done_callback(self._pending.discard)
-        task.add_done_callback(_retrieve)
-        return await asyncio.shield(task)
+        return await self._writes.run(lambda: self._transaction(op))
 
     async def _transaction(self, op: Op[T]) -> T:
         async with self._lock:

@@ -9,7 +9,6 @@ starting together apply each one once.
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import logging
 from collections.abc import Sequence
@@ -22,6 +21,7 @@ import asyncpg
 from ivr.core.errors import StoreError
 from ivr.store.db import Dialect, Op, StoreConflict, Tx, common_value
 from ivr.store.pg_migrations import PG_MIGRATIONS
+from ivr.store.writes import ShieldedWrites
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -88,10 +88,6 @@ class _PgTx:
         await self._conn.execute(numbered(sql), *_params(params))
 
 
-def _retrieve(task: asyncio.Task[Any]) -> None:
-    if not task.cancelled() and task.exception() is not None:
-        log.debug("store write failed: %s", task.exception())
-
 
 class PgDatabase:
     """The PostgreSQL :class:`~ivr.store.db.Database`."""
@@ -101,8 +97,7 @@ class PgDatabase:
     def __init__(self, pool: asyncpg.Pool, *, acquire_timeout_s: float = 30.0) -> None:
         self._pool = pool
         self._acquire_timeout = acquire_timeout_s
-        self._pending: set[asyncio.Task[Any]] = set()
-        self._closed = False
+        self._writes = ShieldedWrites()
 
     @classmethod
     async def open(cls, url: str, *, pool_size: int = 10,
@@ -152,24 +147,14 @@ class PgDatabase:
             raise StoreError(f"schema migration failed: {err}") from err
 
     async def close(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        if self._pending:
-            await asyncio.gather(*self._pending, return_exceptions=True)
-        await self._pool.close()
+        if await self._writes.close():
+            await self._pool.close()
 
     def _check_open(self) -> None:
-        if self._closed:
-            raise StoreError("store is closed")
+        self._writes.check_open()
 
     async def write(self, op: Op[T]) -> T:
-        self._check_open()
-        task = asyncio.ensure_future(self._transaction(op))
-        self._pending.add(task)
-        task.add_done_callback(self._pending.discard)
-        task.add_done_callback(_retrieve)
-        return await asyncio.shield(task)
+        return await self._writes.run(lambda: self._transaction(op))
 
     async def _transaction(self, op: Op[T]) -> T:
         for attempt in range(1, RETRIES + 1):
