@@ -22,14 +22,28 @@ from ivr.core.types import Expectation, Language
 UNK = "[unk]"
 
 # Phrases accepted in every closed grammar: what a caller may say at any question — asking
-# for an agent or a repeat, complaining or angry (太差了, 我要销户, this is ridiculous), or
-# reporting fraud (each escalates in the dialogue).
+# for an agent or a repeat, complaining or angry (太差了, 我要销户, this is ridiculous),
+# reporting fraud (each escalates in the dialogue), asking never to be called again (opt_out:
+# do-not-call list) or for the other language (switch_to_en / switch_to_zh). Each call is decoded
+# by its own language's model only, so a switch is asked for in words that model can spell: a
+# Mandarin call hears "说英文"/"英语" (and "english" where a Chinese model has the word), an
+# English call hears "speak chinese"/"mandarin" — not "说中文", which no English model spells.
+# Both directions are in both lists: asking for the language already spoken asks again.
 _CONTROL: dict[Language, tuple[str, ...]] = {
     Language.ZH: (
         "转人工", "人工", "人工客服", "人工服务", "找人工", "客服",
         "再说一遍", "再说一次", "重复一遍", "没听清", "什么",
         "投诉", "我要投诉", "被盗", "账户被盗", "被盗刷",
         "太差了", "太差", "我要销户", "销户", "注销账户", "生气", "太过分了", "太离谱了",
+        # opt_out
+        "别再给我打电话了", "别再给我打电话", "不要再给我打电话了", "不要再打电话给我了",
+        "别给我打电话了", "以后别给我打电话了", "别再打了", "不要再打了", "以后不要再打了",
+        "别打了",
+        "请不要再联系我了", "别再联系我了", "不要再联系我", "我不想再接到你们的电话",
+        # switch_to_en / switch_to_zh
+        "说英文", "英文", "说英语", "英语", "讲英语", "讲英文", "请说英文", "请说英语",
+        "能说英语吗", "英文可以吗", "用英文", "换成英语", "english", "english please",
+        "说中文", "中文", "讲中文", "请说中文", "说普通话", "讲普通话", "普通话",
     ),
     Language.EN: (
         "agent", "an agent", "representative", "a representative", "person", "a person",
@@ -38,6 +52,18 @@ _CONTROL: dict[Language, tuple[str, ...]] = {
         "complaint", "i want to complain", "stolen", "account stolen", "fraud",
         "this is ridiculous", "ridiculous", "terrible", "this is terrible",
         "close my account", "i want to close my account", "cancel my account",
+        # opt_out
+        "stop calling me", "please stop calling me", "stop calling", "stop calling this number",
+        "don't call me again", "don't call again", "please don't call again",
+        "please don't call me again", "do not call me again", "do not call", "never call me again",
+        "no more calls", "no more calls please", "take me off your list",
+        "remove my number", "quit calling me",
+        # switch_to_zh / switch_to_en
+        "chinese", "chinese please", "speak chinese", "speak chinese please",
+        "can you speak chinese", "in chinese please", "mandarin", "mandarin please",
+        "speak mandarin",
+        "english", "english please", "speak english", "speak english please",
+        "in english please",
     ),
 }
 
@@ -52,6 +78,10 @@ _PHRASES: dict[Language, dict[Expectation, tuple[str, ...]]] = {
             "手机号不对", "手机号错了", "电话不对", "地址不对", "地址错了", "名字不对",
             "姓名不对", "银行卡不对", "卡号不对", "手机号", "地址", "银行卡", "名字",
             "换银行卡",
+            # "is this Mr Wang?" answered by someone else (not_available, not wrong party)
+            "他不在", "她不在", "他不在家", "她不在家", "不在家", "不在", "他现在不在",
+            "她现在不在", "他出去了", "她出去了", "他在上班", "她在上班", "他不在这儿",
+            "她还没回来", "他还没回来",
         ),
         Expectation.DIGITS: (
             "零", "〇", "一", "幺", "二", "两", "三", "四", "五", "六", "七", "八", "九",
@@ -77,6 +107,11 @@ _PHRASES: dict[Language, dict[Expectation, tuple[str, ...]]] = {
             "wrong phone number", "wrong address", "phone wrong", "phone number wrong",
             "address wrong", "bank card wrong", "phone", "address", "bank card", "name",
             "change bank card",
+            # "am I speaking with Mr Wang?" answered by someone else (not_available)
+            "he's not here", "she's not here", "he's not home", "she's not home",
+            "he's not home right now", "she's not home right now", "he's not in", "she's not in",
+            "he's out", "she's out", "he's at work", "she's at work", "he's not available",
+            "she's not available", "not home", "not here",
         ),
         Expectation.DIGITS: (
             "zero", "oh", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import pytest
+import yaml
 
 from ivr.asr.grammars import UNK, fit_grammar, fit_phrase, fit_phrases, phrases
 from ivr.asr.lexicon import ModelLexicon, WordSet
 from ivr.asr.vosk_engine import VoskEngine
+from ivr.config import ROOT
 from ivr.core.types import Expectation, Language
 
 ZH_DIGITS = set("零一二三四五六七八九")
@@ -156,3 +158,99 @@ def test_tiny_models_spell_the_spec_answers_they_can(engine: VoskEngine) -> None
     assert {"no", "complaint", "unsatisfied"} <= set(en_rating)
     unfitted = fit_grammar(Language.ZH, Expectation.YES_NO, engine.model(Language.ZH).lexicon)
     assert "我要销户" in unfitted.unfitted
+
+
+# What a caller may say at any question although it answers none (issue 11): never to be called
+# again (opt_out), the other language (switch_to_en / switch_to_zh), and at the identity question
+# that the customer is not there (not_available). Two lexicons per language: whole-phrase units
+# (as the extended tiny test models have) and the small words an official model segments into.
+ZH_UNITS = WordSet({"是", "不是", "对", "不对", "不", *ZH_DIGITS, "分", UNK,
+                    "别再给我打电话了", "不要再打了", "他不在", "她不在", "不在家",
+                    "说英文", "英文", "说中文"})
+ZH_WORDS = WordSet({"是", "不是", "对", "不对", "不", *ZH_DIGITS, "分", UNK,
+                    "别", "再", "给", "我", "打电话", "了", "不要", "打", "他", "她", "在", "家",
+                    "说", "英文", "英语", "中文", "出去"})
+EN_UNITS = WordSet({"yes", "no", "not", *EN_DIGITS, UNK, "stop", "calling", "me", "do", "don't",
+                    "call", "again", "she's", "he's", "home", "here", "speak", "chinese",
+                    "please", "english"})
+ZH_LEX = {"units": ZH_UNITS, "words": ZH_WORDS}
+CLOSED = (Expectation.YES_NO, Expectation.DIGITS, Expectation.RATING)
+ANY_QUESTION = [  # (lang, lexicon, what the caller says, how the grammar spells it)
+    (Language.ZH, "units", "别再给我打电话了", "别再给我打电话了"),
+    (Language.ZH, "units", "不要再打了", "不要再打了"),
+    (Language.ZH, "units", "说英文", "说英文"),
+    (Language.ZH, "units", "英文", "英文"),
+    (Language.ZH, "units", "说中文", "说中文"),
+    (Language.ZH, "words", "别再给我打电话了", "别 再 给 我 打电话 了"),
+    (Language.ZH, "words", "不要再打了", "不要 再 打 了"),
+    (Language.ZH, "words", "说英语", "说 英语"),
+    (Language.ZH, "words", "说中文", "说 中文"),
+    (Language.EN, "units", "stop calling me", "stop calling me"),
+    (Language.EN, "units", "don't call again", "don't call again"),
+    (Language.EN, "units", "don't call me again", "don't call me again"),
+    (Language.EN, "units", "speak chinese", "speak chinese"),
+    (Language.EN, "units", "chinese please", "chinese please"),
+    (Language.EN, "units", "english please", "english please"),
+]
+THIRD_PARTY = [
+    (Language.ZH, "units", "他不在", "他不在"),
+    (Language.ZH, "units", "她不在", "她不在"),
+    (Language.ZH, "units", "不在家", "不在家"),
+    (Language.ZH, "words", "他不在家", "他 不 在 家"),
+    (Language.ZH, "words", "她出去了", "她 出去 了"),
+    (Language.EN, "units", "she's not home", "she's not home"),
+    (Language.EN, "units", "he's not here", "he's not here"),
+    (Language.EN, "units", "he's not home", "he's not home"),
+]
+
+
+def _lexicon(lang: Language, kind: str) -> WordSet:
+    return ZH_LEX[kind] if lang is Language.ZH else EN_UNITS
+
+
+@pytest.mark.parametrize("expect", CLOSED)
+@pytest.mark.parametrize(("lang", "kind", "said", "spelled"), ANY_QUESTION)
+def test_opt_out_and_language_switch_are_heard_at_every_closed_question(
+        lang: Language, kind: str, said: str, spelled: str, expect: Expectation) -> None:
+    fit = fit_grammar(lang, expect, _lexicon(lang, kind))
+    assert fit.grammar is not None, fit.open_reason
+    assert spelled in fit.grammar, (said, fit.grammar)
+
+
+@pytest.mark.parametrize(("lang", "kind", "said", "spelled"), THIRD_PARTY)
+def test_a_third_party_is_heard_at_the_identity_question(
+        lang: Language, kind: str, said: str, spelled: str) -> None:
+    fit = fit_grammar(lang, Expectation.YES_NO, _lexicon(lang, kind))
+    assert fit.grammar is not None, fit.open_reason
+    assert spelled in fit.grammar, (said, fit.grammar)
+    # only where someone answers for the customer: not a digit or a rating
+    for other in (Expectation.DIGITS, Expectation.RATING):
+        assert spelled not in (fit_grammar(lang, other, _lexicon(lang, kind)).grammar or [])
+
+
+def test_each_call_asks_for_the_other_language_in_words_its_own_model_spells() -> None:
+    """A Mandarin call is decoded by the Chinese model only: "English please" there needs the
+    Chinese words (说英文); an English call needs "speak chinese", never 说中文."""
+    zh = fit_grammar(Language.ZH, Expectation.YES_NO, ZH_UNITS)
+    assert zh.grammar is not None and {"说英文", "说中文"} <= set(zh.grammar)
+    assert "english please" in zh.unfitted  # no Latin words in this Chinese model
+    en = fit_grammar(Language.EN, Expectation.YES_NO, EN_UNITS)
+    assert en.grammar is not None and {"speak chinese", "english please"} <= set(en.grammar)
+    assert not any(_is_han(p) for p in en.grammar)
+    assert "说中文" not in phrases(Language.EN, Expectation.YES_NO)  # nothing could spell it
+
+
+def _is_han(text: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
+
+
+def test_callback_time_and_feedback_questions_are_decoded_open() -> None:
+    """Times ("明天 上午 十 点", "after 6 pm") are free text: no closed grammar may cut them."""
+    domain = yaml.safe_load((ROOT / "rasa_project" / "domain.yml").read_text(encoding="utf-8"))
+    asked = [name for name in domain["responses"]
+             if name.startswith("utter_ask_") and "callback_time" in name]
+    assert {"utter_ask_callback_time", "utter_ask_agent_callback_time"} <= set(asked)
+    for name in asked:
+        for variation in domain["responses"][name]:
+            assert (variation.get("custom") or {}).get("expect") == "open", name
+    assert fit_grammar(Language.ZH, Expectation.OPEN, ZH_UNITS).grammar is None
