@@ -1,7 +1,8 @@
 """Switching the call's language on request ("说中文", "English please").
 
 Two actions, run one after the other by a rule (data/rules.yml "any time: switch_to_*"):
-`action_switch_language` sets slot `language` and tells the IVR (`{"switch_language": ...}`:
+`action_switch_language` sets slot `language` (and `customer_title`, said in the new
+language: 王先生 → Mr. Wang) and tells the IVR (`{"switch_language": ...}`:
 voice, recognizer and prompts follow from this turn); `action_ask_again` then says so and asks
 the pending question again. The two are separate because Rasa renders an action's responses
 with the conversation as it was *before* that action's own slot events: only the second action
@@ -20,6 +21,7 @@ from actions import confidence as C
 from actions import texts as T
 from actions.dialogue import GENERIC_REPHRASE, _responses, last_bot_turn
 from actions.flow import Flow, FlowAction, intent
+from actions.titles import title_in
 
 TARGETS = {"switch_to_zh": "zh", "switch_to_en": "en"}
 PENDING_KEYS = ("kind", "question", "repeat")
@@ -39,7 +41,21 @@ class ActionSwitchLanguage(Action):
         if target is None or target == tracker.get_slot("language"):
             return []  # already spoken: action_ask_again just asks again
         dispatcher.utter_message(json_message={"switch_language": target})
-        return [SlotSet("language", target)]
+        events: list[EventType] = [SlotSet("language", target)]
+        title = title_for(tracker, target)
+        if title and title != tracker.get_slot("customer_title"):
+            events.append(SlotSet("customer_title", title))
+        return events
+
+
+def title_for(tracker: Tracker, lang: str) -> str | None:
+    """How to address the customer in ``lang``, rendered from the record's title as the call
+    got it (not from the title already translated, so a switch back restores it exactly)."""
+    meta = tracker.get_slot("session_started_metadata")
+    meta = meta if isinstance(meta, dict) else {}
+    name = tracker.get_slot("customer_name")
+    original = str(meta.get("customer_title") or "").strip() or name
+    return title_in(original or tracker.get_slot("customer_title"), lang, name)
 
 
 def pending_question(tracker: Tracker, domain: dict[str, Any]) -> str:

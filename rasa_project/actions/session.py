@@ -8,10 +8,10 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.titles import FALLBACK_TITLE, title_in
+
 LANGUAGES = ("zh", "en")
 DEFAULT_LANGUAGE = "zh"
-# Used when the IVR sends no title: the question still reads naturally.
-FALLBACK_TITLE = {"zh": "申请人本人", "en": "the account holder"}
 
 
 def _text(value: Any) -> str | None:
@@ -38,7 +38,10 @@ def slots_from_metadata(metadata: Any) -> dict[str, Any]:
         prefix = (language or "").split("-")[0].split("_")[0]
         language = prefix if prefix in LANGUAGES else DEFAULT_LANGUAGE
     name = _text(meta.get("customer_name"))
-    title = _text(meta.get("customer_title")) or name or FALLBACK_TITLE[language]
+    # the record's title said in the call's language (王先生 in an English call: Mr. Wang);
+    # without one the question still reads naturally
+    title = (title_in(_text(meta.get("customer_title")) or name, language, name)
+             or FALLBACK_TITLE[language])
     return {
         "language": language,
         "customer_title": title,

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from actions.language import ActionAskAgain, ActionSwitchLanguage
+from actions.session import slots_from_metadata
 from conftest import FakeApi, run, tracker
 
 
@@ -21,15 +24,54 @@ def _before(*bots: dict[str, Any]) -> list[dict[str, Any]]:
 
 def test_the_switch_sets_the_language_and_tells_the_ivr(domain: dict[str, Any]) -> None:
     r = run(ActionSwitchLanguage(), tracker("能说英语吗", "switch_to_en"), domain)
-    assert r.slots == {"language": "en"}
+    assert r.slots == {"language": "en", "customer_title": "Mr. Zhang"}
     assert r.customs == [{"switch_language": "en"}]
     assert r.responses == []  # said by action_ask_again, which sees the new language
 
 
 def test_back_to_mandarin(domain: dict[str, Any]) -> None:
-    r = run(ActionSwitchLanguage(), tracker("Chinese please", "switch_to_zh",
-                                            slots={"language": "en"}), domain)
-    assert r.slots == {"language": "zh"} and r.customs == [{"switch_language": "zh"}]
+    meta = {"customer_title": "张先生", "customer_name": "张伟明"}
+    r = run(ActionSwitchLanguage(), tracker("Chinese please", "switch_to_zh", slots={
+        "language": "en", "customer_title": "Mr. Zhang", "customer_name": "张伟明",
+        "session_started_metadata": meta}), domain)
+    assert r.slots == {"language": "zh", "customer_title": "张先生"}
+    assert r.customs == [{"switch_language": "zh"}]
+
+
+@pytest.mark.parametrize(("title", "name", "target", "said"), [
+    ("王先生", "王强", "en", "Mr. Wang"),
+    ("李女士", "李娜", "en", "Ms. Li"),
+    ("Mr. Smith", "Alex Smith", "zh", "Smith先生"),
+    ("Ms. Chen", "Jamie Chen", "zh", "陈女士"),
+    ("Mr. Wang", "汪伟", "zh", "汪先生"),
+    (None, "王强", "en", "the account holder"),  # a Chinese name the English voice cannot say
+    (None, None, "en", "the account holder"),
+])
+def test_the_customers_title_is_said_in_the_new_language(
+        domain: dict[str, Any], title: str | None, name: str | None, target: str,
+        said: str) -> None:
+    """Rendered from the record's title as the call got it, never left in the old language."""
+    start = "en" if target == "zh" else "zh"
+    meta = {"customer_title": title, "customer_name": name}
+    current = slots_from_metadata({**meta, "language": start})["customer_title"]
+    t = tracker("switch", f"switch_to_{target}", slots={
+        "language": start, "customer_title": current, "customer_name": name,
+        "session_started_metadata": meta})
+    assert run(ActionSwitchLanguage(), t, domain).slots["customer_title"] == said
+
+
+def test_the_question_asked_again_names_the_customer_in_the_new_language(
+        api: FakeApi, domain: dict[str, Any]) -> None:
+    """action_ask_again renders with the slots action_switch_language set: the pending identity
+    question in English names Mr. Zhang, the read-back of an unsure yes too."""
+    switched = run(ActionSwitchLanguage(), tracker("English please", "switch_to_en"), domain)
+    pending = {"kind": "identity_yes", "question": "identity", "repeat": []}
+    t = tracker("English please", "switch_to_en",
+                slots={**switched.slots, "awaiting": "confirm_answer",
+                       "pending_answer": pending},
+                events=_before(_asked("utter_ask_confirm_answer")))
+    said = run(ActionAskAgain(), t, domain).message("utter_ask_confirm_answer")["confirm_what"]
+    assert "Mr. Zhang" in said and "张" not in said
 
 
 def test_asking_for_the_language_already_spoken_switches_nothing(
