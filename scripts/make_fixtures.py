@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent / "audio" / "fixtures"
+V2_ROOT = ROOT.parent / "fixtures-v2"
 FIELDS = ["name", "phone", "card", "city"]
 
 
@@ -48,6 +49,7 @@ def spoken(turns: list[dict[str, Any]]) -> list[str]:
 W = {  # words per language
     "zh": dict(yes="是", no="不是", right="对", wrong="不对", none="没有了", five="五 分",
                four="四 分", one="一 分", fb="没有了", decline="不用了", ok="好的", no_rate="不用了",
+               accept="可以",
                id_happy="一 二 三 四", id_inactive="五 六 七 八", id_pay="二 四 六 八",
                bad1="九 九 九 九", bad2="八 八 八 八", busy="不方便", later="晚点再打",
                phone="手机号", card="银行卡", agent="转人工", complaint="投诉", fraud="被盗",
@@ -55,7 +57,7 @@ W = {  # words per language
                security="账户安全", payfail="支付失败 怎么办", junk="地址 手机号"),
     "en": dict(yes="yes", no="no", right="correct", wrong="wrong", none="nothing else",
                five="five", four="four", one="one", fb="nothing", decline="no", ok="sure",
-               no_rate="no thanks",
+               no_rate="no thanks", accept="sure",
                id_happy="one two three four", id_inactive="five six seven eight",
                id_pay="two four six eight", bad1="nine nine nine nine",
                bad2="eight eight eight eight", busy="busy", later="later", phone="phone",
@@ -83,6 +85,10 @@ for lang, w in W.items():
 
     add("happy_path", "Confirms identity and details, no questions, rates 5, declines the offer.",
         happy, [*opening, *ending], **done, rating=5, offer="declined")
+    # Its own customer, who prefers e-mail: the test server mails to a local SMTP sink.
+    add("offer_accepted", "Rates 5 and accepts the offer: its details are sent by e-mail and "
+        "recorded with the call.", f"C-{lang}-offer",
+        [*opening, *ending[:3], say(w["accept"])], **done, rating=5, offer="accepted")
     add("wrong_party", "The callee is not the customer: apology, nothing disclosed.", happy,
         [say(w["no"])], outcome="wrong_party", bot_never_says=["预审", "pre-review"])
     add("reschedule", "Busy now: asks for a callback later; a callback follow-up is booked.",
@@ -200,17 +206,61 @@ for lang, hello, no in (("zh", "好的", "不是"), ("en", "okay", "no")):
     }
 
 
-def main() -> int:
-    keep = {"customers.json", "README.md"}
-    for child in ROOT.iterdir():
+# Paths the shipped tiny models cannot hear (their ~50 words lack them): scripts for the
+# extended test models audio/models/tiny-*-v2 (`models: v2`), run by tests/e2e/test_v2_calls.py
+# on a server of their own. Phrases stay inside those models' vocabulary (audio/models/README.md).
+V2: dict[str, dict[str, Any]] = {}
+V2_WORDS = {
+    "zh": dict(opt_out="别再给我打电话了", not_here="他不在", when="明天 上午",
+               later="晚点再打", at="明天 上午 十 点", to_other="说英文"),
+    "en": dict(opt_out="stop calling me", not_here="he's not home", when="tomorrow morning",
+               later="busy", at="tomorrow morning", to_other="speak chinese"),
+}
+
+
+def v2(lang: str, name: str, description: str, customer: str, turns: list[dict[str, Any]],
+       **expect: Any) -> None:
+    expect.setdefault("heard", spoken(turns))
+    V2[f"{lang}/{name}"] = {"name": f"v2/{lang}/{name}", "description": description,
+                            "lang": lang, "models": "v2", "customer": {"id": customer},
+                            "turns": turns, "expect": expect}
+
+
+for lang, w in W.items():
+    x, other = V2_WORDS[lang], W["en" if lang == "zh" else "zh"]
+    happy = f"C-{lang}-happy"
+    v2(lang, "opt_out", "Confirms identity, then at the ID question asks never to be called "
+       "again: do-not-call list, consent withdrawal recorded, polite end.", f"C-{lang}-dnc",
+       [say(w["yes"]), say(x["opt_out"])], outcome="completed",
+       bot_never_says=["预审", "pre-review"])
+    v2(lang, "third_party", "Someone else answers: the customer is not there; asked when to "
+       "call again, nothing disclosed.", happy, [say(x["not_here"]), say(x["when"])],
+       outcome="not_available", bot_never_says=["预审", "pre-review"])
+    v2(lang, "callback_time", "Cannot talk now; names the time for the callback, which is "
+       "booked at that time in the calling window.", happy,
+       [say(x["later"]), say(x["at"])], outcome="reschedule")
+    # The switch at the identity question; the rest of the call in the other language, spoken
+    # with that language's voice and heard by that language's model.
+    rest = [say(other["yes"]), say(other["id_happy"], id=True), say(other["right"]),
+            say(other["none"]), say(other["five"]), say(other["fb"]), say(other["decline"])]
+    for turn in rest:
+        turn["lang"] = "en" if lang == "zh" else "zh"
+    v2(lang, "language_switch", "Asks for the other language at the identity question; the "
+       "call goes on in it to the end.", happy, [say(x["to_other"]), *rest],
+       outcome="completed", identity_verified=True, rating=5, offer="declined",
+       bot_says=["Mr. Zhang"] if lang == "zh" else ["Smith先生"])
+
+
+def write(root: Path, scripts: dict[str, dict[str, Any]], keep: set[str]) -> None:
+    for child in root.iterdir():
         if child.is_dir():
             for scen in child.iterdir():
-                if f"{child.name}/{scen.name}" not in S:
+                if f"{child.name}/{scen.name}" not in scripts:
                     shutil.rmtree(scen)
         elif child.name not in keep:
             child.unlink()
-    for key, doc in S.items():
-        folder = ROOT / key
+    for key, doc in scripts.items():
+        folder = root / key
         folder.mkdir(parents=True, exist_ok=True)
         n = 0
         for turn in doc["turns"]:
@@ -222,7 +272,13 @@ def main() -> int:
         (folder / "script.yaml").write_text(
             "# generated by scripts/make_fixtures.py; edit there\n"
             + yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    print(f"{len(S)} scenarios")
+
+
+def main() -> int:
+    write(ROOT, S, {"customers.json", "README.md"})
+    V2_ROOT.mkdir(exist_ok=True)
+    write(V2_ROOT, V2, {"README.md"})
+    print(f"{len(S)} scenarios, {len(V2)} for the v2 models")
     return 0
 
 

@@ -50,11 +50,12 @@ def synthesize_script(script_path: Path, *, force: bool = False) -> int:
     for turn in script.turns:
         if turn.wav is None or turn.say is None:
             continue
-        key = render_key(turn.say, script.lang)
+        lang = turn.lang or script.lang  # a turn after a language switch has its own voice
+        key = render_key(turn.say, lang)
         name = turn.wav.name
         if not force and turn.wav.exists() and stamps.get(name) == key:
             continue
-        render_phrase(turn.say, script.lang, turn.wav)
+        render_phrase(turn.say, lang, turn.wav)
         stamps[name] = key
         rendered += 1
     stamp_path.write_text(json.dumps(stamps, indent=1, sort_keys=True) + "\n", encoding="utf-8")

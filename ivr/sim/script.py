@@ -27,6 +27,9 @@ class CallerTurn:
     hangup: bool = False
     # Wire messages sent verbatim before the turn's audio (malformed-input tests).
     raw: tuple[str, ...] = ()
+    # The language the turn is spoken in when not the script's (after a language switch): its
+    # WAV is rendered with that language's voice.
+    lang: Language | None = None
 
 
 @dataclass(frozen=True)
@@ -41,12 +44,16 @@ class CallScript:
     before_start: tuple[str, ...] = ()
     # outbound: the bot called; the callee may speak first ("喂?") before any greeting.
     outbound: bool = False
+    # The recognizer models the script's words need ("" = the shipped tiny test models;
+    # "v2" = audio/models/tiny-*-v2, see audio/fixtures-v2).
+    models: str = ""
 
 
 def _turn(raw: Any, base: Path, where: str) -> CallerTurn:
     if not isinstance(raw, dict):
         raise ConfigError(f"{where}: a turn must be a mapping")
-    known = {"say", "wav", "digits", "barge_in_ms", "pause_ms", "silence_ms", "hangup", "raw"}
+    known = {"say", "wav", "digits", "barge_in_ms", "pause_ms", "silence_ms", "hangup", "raw",
+             "lang"}
     unknown = set(raw) - known
     if unknown:
         raise ConfigError(f"{where}: unknown keys {sorted(unknown)}")
@@ -60,6 +67,7 @@ def _turn(raw: Any, base: Path, where: str) -> CallerTurn:
         silence_ms=int(raw.get("silence_ms", 0)),
         hangup=bool(raw.get("hangup", False)),
         raw=tuple(str(m) for m in raw.get("raw") or ()),
+        lang=Language(raw["lang"]) if raw.get("lang") else None,
     )
 
 
@@ -96,4 +104,5 @@ def load_script(path: Path) -> CallScript:
         path=path,
         before_start=tuple(str(m) for m in raw.get("before_start") or ()),
         outbound=raw.get("direction", "inbound") == "outbound",
+        models=str(raw.get("models") or ""),
     )

@@ -19,6 +19,7 @@ import pytest
 import requests
 
 from tests.e2e.asterisk_thread import ARI_PASSWORD, ARI_USER, EmulatorThread
+from tests.e2e.mail_thread import MailSinkThread
 
 ROOT = Path(__file__).resolve().parents[2]
 IVR = ROOT / ".venv" / "bin" / "ivr"
@@ -128,9 +129,19 @@ def asterisk_env(emu: EmulatorThread) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory,
-           asterisk: EmulatorThread) -> Iterator[Server]:
-    srv = start_server(tmp_path_factory.mktemp("ivr-e2e"), **asterisk_env(asterisk))
+def mail_sink() -> Iterator[MailSinkThread]:
+    """The session server's SMTP server: mail it sends stays here (tests read it)."""
+    sink = MailSinkThread()
+    sink.start()
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory, asterisk: EmulatorThread,
+           mail_sink: MailSinkThread) -> Iterator[Server]:
+    srv = start_server(tmp_path_factory.mktemp("ivr-e2e"), **asterisk_env(asterisk),
+                       **mail_sink.env())
     children = psutil.Process(srv.proc.pid).children(recursive=True)
     yield srv
     code = srv.stop()

@@ -14,9 +14,12 @@ from pathlib import Path
 import pytest
 import requests
 
+from ivr.campaigns.offers import MAIL_SUBJECT, OFFER_TEXT
+from ivr.core.types import Language
 from ivr.sim.dialogues import DialogueOutcome, load_all, run_dialogues, table
 from ivr.sim.phone import SimOptions
 from tests.e2e.conftest import API_HEADERS, API_TOKEN, AUTH_TOKEN, ROOT, Server
+from tests.e2e.mail_thread import MailSinkThread
 
 pytestmark = pytest.mark.e2e
 
@@ -68,3 +71,26 @@ def test_a_callback_asked_for_in_a_call_is_a_scheduled_call(
     campaign = requests.get(f"{server.url}/api/campaigns/cb-{callback['id']}",
                             headers=API_HEADERS, timeout=5).json()
     assert campaign["state"] == "running" and campaign["counts"]["queued"] == 1
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_an_accepted_offer_is_sent_and_recorded(
+        lang: str, outcomes: dict[str, DialogueOutcome], server: Server,
+        mail_sink: MailSinkThread) -> None:
+    """"可以" / "sure" to the offer (fixtures */offer_accepted, a customer who prefers e-mail):
+    the details arrive by mail (the session's SMTP sink), the call records the message and an
+    `offer_sent` event, and no "sending failed" follow-up is left for a human."""
+    record = outcomes[f"{lang}/offer_accepted"].result.record
+    assert record is not None and record["details"]["offer"] == "accepted"
+    message = record["details"]["offer_message"]
+    assert message["channel"] == "email" and message["ref"], message
+    sent = [e for e in record["events"] if e["kind"] == "offer_sent"]
+    assert [e["code"] for e in sent] == ["email"]
+    (mail,) = mail_sink.received(f"c-{lang}-offer@example.com")
+    body = mail.message()
+    assert body["Message-ID"] == message["ref"]
+    assert body["Subject"] == MAIL_SUBJECT[Language(lang)]
+    assert OFFER_TEXT[Language(lang)] in body.get_content()
+    tasks = requests.get(f"{server.url}/api/followups", params={"call_sid": record["call_sid"]},
+                         headers=API_HEADERS, timeout=5).json()["followups"]
+    assert not [t for t in tasks if "offer" in t["detail"]], tasks

@@ -128,3 +128,32 @@ def test_a_turn_followed_by_a_pause_expects_no_reply(tmp_path: Path) -> None:
     assert not [p for p in check(script, result) if "no bot reply" in p]
     result.turns[1].latency_ms = None
     assert "no bot reply heard after caller turn 2" in check(script, result)
+
+
+def test_a_turn_after_a_language_switch_names_its_language(tmp_path: Path) -> None:
+    path = write(tmp_path / "switch", "lang: zh\nmodels: v2\nturns:\n  - say: 说英文\n"
+                                      "  - {say: 'yes', lang: en}\n")
+    script = load_script(path)
+    assert script.models == "v2"
+    assert script.turns[0].lang is None and script.turns[1].lang is Language.EN
+    assert load_script(write(tmp_path / "plain", "turns: []\n")).models == ""
+
+
+def test_turn_voices_follow_the_turns_language(tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """`ivr fixtures` renders each turn in its own language's voice (espeak-ng replaced by a
+    recorder here; tests/e2e decodes the real renders)."""
+    from ivr.sim import fixtures
+
+    rendered: list[tuple[str, Language]] = []
+
+    def fake_render(text: str, lang: Language, out: Path) -> None:
+        rendered.append((text, lang))
+        out.write_bytes(b"RIFF")
+
+    monkeypatch.setattr(fixtures, "render_phrase", fake_render)
+    path = write(tmp_path / "switch", "lang: zh\nturns:\n  - {say: 说英文, wav: 01.wav}\n"
+                                      "  - {say: 'yes', wav: 02.wav, lang: en}\n")
+    assert fixtures.synthesize_script(path) == 2
+    assert rendered == [("说英文", Language.ZH), ("yes", Language.EN)]
+    assert fixtures.synthesize_script(path) == 0  # stamped: not rendered again
