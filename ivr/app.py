@@ -188,7 +188,7 @@ def _services_ctx(config: Config, twilio: TwilioAdapter
             executor = ThreadPoolExecutor(config.asr.threads, thread_name_prefix="asr")
             stack.callback(executor.shutdown, wait=False, cancel_futures=True)
 
-            bridge = RasaBridge(http, config.rasa.url, config.rasa.timeout_s,
+            bridge = RasaBridge(http, config.rasa.server_urls(), config.rasa.timeout_s,
                                 config.rasa.auth_token)
             supervisor = Supervisor(rasa_children(config, http)) if config.rasa.managed else None
             readiness = Readiness(supervisor, bridge)

@@ -140,6 +140,17 @@ class RasaConfig:
     max_conversations: int = 500
     tracker_db: str = ""
     conversation_ttl_s: float = 3600.0
+    # Rasa server processes, at url's port, port + 1, ... Each answers on one event loop (one
+    # core); a call always talks to the same one (chosen from its call id: its conversation is
+    # there), so several answer simultaneous turns of different calls in parallel. ~600 MB each.
+    servers: int = 1
+
+    def server_urls(self) -> list[str]:
+        """The base URL of every Rasa server process (``url`` first)."""
+        parts = urlsplit(self.url)
+        host, port = parts.hostname or "127.0.0.1", parts.port or 5005
+        netloc = f"[{host}]" if ":" in host else host
+        return [f"{parts.scheme}://{netloc}:{port + i}" for i in range(self.servers)]
 
 
 @dataclass(frozen=True)
@@ -531,6 +542,8 @@ def _validate_security(config: Config) -> None:
     problem = ident.problem()
     if problem:
         raise ConfigError(f"setting {problem}")
+    if not 1 <= config.rasa.servers <= 16:
+        raise ConfigError(f"setting rasa.servers: must be 1..16 (got {config.rasa.servers})")
     if config.rasa.max_conversations < 1 or config.rasa.conversation_ttl_s <= 0:
         raise ConfigError("setting rasa.max_conversations / rasa.conversation_ttl_s: "
                           "must be positive")

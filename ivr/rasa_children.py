@@ -83,8 +83,6 @@ def rasa_children(config: Config, http: aiohttp.ClientSession) -> list[ChildSpec
                           "(ensure_rasa_tokens first)")
     if not rasa.model.exists():
         raise ConfigError(f"setting rasa.model: {rasa.model} not found (train: make run)")
-    url = urlsplit(rasa.url)
-    host, port = url.hostname or "127.0.0.1", url.port or 5005
     endpoints = config.server.data_dir / "rasa-endpoints.yml"
     endpoints.parent.mkdir(parents=True, exist_ok=True)
     shared = rasa_state(config)  # tracker and lock stores shared by several workers
@@ -94,7 +92,7 @@ def rasa_children(config: Config, http: aiohttp.ClientSession) -> list[ChildSpec
         f"  url: \"http://127.0.0.1:{rasa.actions_port}/webhook\"\n"
         "  headers:\n"
         "    X-IVR-Actions-Token: ${IVR_ACTIONS_TOKEN}\n"  # unquoted: Rasa expands it
-        + ("" if shared.tracker_url else  # one worker: bounded, in memory
+        + ("" if shared.tracker_url else  # conversations in memory, per server process
            "tracker_store:\n"
            "  type: ivr_rasa.tracker_store.BoundedTrackerStore\n"
            f"  max_conversations: {rasa.max_conversations}\n"
@@ -102,19 +100,22 @@ def rasa_children(config: Config, http: aiohttp.ClientSession) -> list[ChildSpec
         + shared.yaml,
         encoding="utf-8",
     )
-    bridge = RasaBridge(http, rasa.url, rasa.timeout_s, rasa.auth_token)
-    server = ChildSpec(
-        name="rasa",
-        argv=[str(exe), "-m", "ivr_rasa.serve", "server", "--enable-api", "--interface", host,
-              "--port", str(port), "--model", str(rasa.model), "--endpoints", str(endpoints),
-              "--credentials", str(rasa.project_dir / "credentials.yml")],
-        health=bridge.healthy,
-        cwd=rasa.project_dir,
-        env={**rasa_env(), "IVR_RASA_TOKEN": rasa.auth_token,
-             "IVR_ACTIONS_TOKEN": rasa.actions_token, **shared.env},
-        startup_timeout_s=rasa.startup_timeout_s,
-        base_env=_inherited_env(),
-    )
+    servers = [
+        ChildSpec(
+            name="rasa" if i == 0 else f"rasa-{i + 1}",
+            argv=[str(exe), "-m", "ivr_rasa.serve", "server", "--enable-api", "--interface",
+                  urlsplit(base).hostname or "127.0.0.1", "--port", str(urlsplit(base).port),
+                  "--model", str(rasa.model), "--endpoints", str(endpoints),
+                  "--credentials", str(rasa.project_dir / "credentials.yml")],
+            health=RasaBridge(http, base, rasa.timeout_s, rasa.auth_token).healthy,
+            cwd=rasa.project_dir,
+            env={**rasa_env(), "IVR_RASA_TOKEN": rasa.auth_token,
+                 "IVR_ACTIONS_TOKEN": rasa.actions_token, **shared.env},
+            startup_timeout_s=rasa.startup_timeout_s,
+            base_env=_inherited_env(),
+        )
+        for i, base in enumerate(rasa.server_urls())
+    ]
     actions = ChildSpec(
         name="actions",
         argv=[str(exe), "-m", "ivr_rasa.serve", "actions", "--port", str(rasa.actions_port)],
@@ -126,4 +127,4 @@ def rasa_children(config: Config, http: aiohttp.ClientSession) -> list[ChildSpec
         startup_timeout_s=rasa.startup_timeout_s,
         base_env=_inherited_env(),
     )
-    return [server, actions]
+    return [*servers, actions]

@@ -36,9 +36,10 @@ class PortUse:
 def ports_needed(config: Config) -> list[PortUse]:
     ports = [PortUse("server.port", "IVR_SERVER_PORT", config.server.host, config.server.port)]
     if config.rasa.managed:
-        rasa = urlsplit(config.rasa.url)
-        ports.append(PortUse("rasa.url", "IVR_RASA_URL", rasa.hostname or "127.0.0.1",
-                             rasa.port or 5005))
+        for base in config.rasa.server_urls():  # rasa.servers processes from url's port up
+            rasa = urlsplit(base)
+            ports.append(PortUse("rasa.url", "IVR_RASA_URL", rasa.hostname or "127.0.0.1",
+                                 rasa.port or 5005))
         ports.append(PortUse("rasa.actions_port", "IVR_RASA_ACTIONS_PORT", "127.0.0.1",
                              config.rasa.actions_port))
     return ports

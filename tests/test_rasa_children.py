@@ -54,3 +54,21 @@ def test_children_get_only_their_secrets_and_none_on_the_command_line(
     assert config.rasa.actions_token not in endpoints
     credentials = (ROOT / "rasa_project" / "credentials.yml").read_text(encoding="utf-8")
     assert "ivr_rasa.channel.IvrInput:" in credentials and "\nrest:" not in credentials
+
+
+def test_several_rasa_servers_on_consecutive_ports_share_one_action_server(
+        tmp_path: Path) -> None:
+    config = ensure_rasa_tokens(load_config(None, {
+        **ENV, "IVR_SERVER_DATA_DIR": str(tmp_path), "IVR_RASA_SERVERS": "3",
+        "IVR_RASA_URL": "http://127.0.0.1:6100", "IVR_RASA_MODEL": str(tmp_path / "m.tar.gz")}))
+    (tmp_path / "m.tar.gz").write_bytes(b"")
+    assert config.rasa.server_urls() == ["http://127.0.0.1:6100", "http://127.0.0.1:6101",
+                                         "http://127.0.0.1:6102"]
+    if not (config.rasa.venv / "bin" / "python").exists():
+        pytest.skip("no Rasa virtualenv (make test creates it)")
+    *servers, actions = rasa_children(config, cast(Any, None))
+    assert [s.name for s in servers] == ["rasa", "rasa-2", "rasa-3"]
+    assert [s.argv[s.argv.index("--port") + 1] for s in servers] == ["6100", "6101", "6102"]
+    assert actions.name == "actions"
+    with pytest.raises(ConfigError, match=r"rasa\.servers"):
+        load_config(None, {**ENV, "IVR_RASA_SERVERS": "0"})

@@ -112,7 +112,8 @@ async def _server(args: argparse.Namespace, config: Config
             config = replace(config, asterisk=replace(
                 config.asterisk, enabled=True, ari_url=extra["IVR_ASTERISK_ARI_URL"],
                 ari_password=extra["IVR_ASTERISK_ARI_PASSWORD"]))
-        async with served(args.config, extra_env=extra) as (url, pid):
+        async with served(args.config, extra_env=extra,
+                          rasa_servers=config.rasa.servers) as (url, pid):
             yield url, pid, config
         return
     yield args.url or config.server.public_url, 0, config
@@ -170,7 +171,7 @@ async def run_call_bench(args: argparse.Namespace, config: Config) -> int:
                  "platform": platform.platform()},
         at=datetime.now(UTC).isoformat(timespec="seconds"),
     )
-    summary.update(stagger_s=args.stagger_s,
+    summary.update(stagger_s=args.stagger_s, rasa_servers=config.rasa.servers,
                    warmup_server_stages_ms=stage_summary([r.record for r in solo if r.record]))
     write_results(args.out, summary)
     return 0 if summary["calls_completed"] == summary["calls"] else 1

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import socket
 import sys
 import tempfile
 from collections.abc import AsyncIterator
@@ -14,15 +13,10 @@ from pathlib import Path
 
 import aiohttp
 
+from ivr.cluster.services import free_port
 from ivr.config import ROOT
 
 CUSTOMERS = ROOT / "audio" / "fixtures" / "customers.json"
-
-
-def _port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 async def _ready(url: str, proc: asyncio.subprocess.Process, timeout_s: float) -> None:
@@ -39,11 +33,13 @@ async def _ready(url: str, proc: asyncio.subprocess.Process, timeout_s: float) -
     raise RuntimeError(f"ivr serve not ready after {timeout_s} s")
 
 
-def _environment(port: int, data: Path, config_file: str | None) -> dict[str, str]:
+def _environment(port: int, data: Path, config_file: str | None,
+                 rasa_servers: int = 1) -> dict[str, str]:
     env = {**os.environ, "IVR_SERVER_PORT": str(port),
            "IVR_SERVER_PUBLIC_URL": f"http://127.0.0.1:{port}",
            "IVR_SERVER_DATA_DIR": str(data), "IVR_STORE_SQLITE_PATH": str(data / "ivr.sqlite3"),
-           "IVR_RASA_URL": f"http://127.0.0.1:{_port()}", "IVR_RASA_ACTIONS_PORT": str(_port())}
+           "IVR_RASA_URL": f"http://127.0.0.1:{free_port(rasa_servers)}",
+           "IVR_RASA_ACTIONS_PORT": str(free_port())}
     if config_file:
         env["IVR_CONFIG"] = os.path.abspath(config_file)
     return env
@@ -52,19 +48,20 @@ def _environment(port: int, data: Path, config_file: str | None) -> dict[str, st
 def asterisk_environment(password: str) -> dict[str, str]:
     """Settings for a private server whose PBX is the Asterisk emulator on a free port."""
     return {"IVR_ASTERISK_ENABLED": "true",
-            "IVR_ASTERISK_ARI_URL": f"http://127.0.0.1:{_port()}/ari",
+            "IVR_ASTERISK_ARI_URL": f"http://127.0.0.1:{free_port()}/ari",
             "IVR_ASTERISK_ARI_PASSWORD": password,
-            "IVR_ASTERISK_AUDIOSOCKET_PORT": str(_port())}
+            "IVR_ASTERISK_AUDIOSOCKET_PORT": str(free_port())}
 
 
 @contextlib.asynccontextmanager
 async def served(config_file: str | None, ready_timeout_s: float = 400,
-                 extra_env: dict[str, str] | None = None) -> AsyncIterator[tuple[str, int]]:
-    port = _port()
+                 extra_env: dict[str, str] | None = None,
+                 rasa_servers: int = 1) -> AsyncIterator[tuple[str, int]]:
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory(prefix="ivr-bench-") as tmp:
         data = Path(tmp)
-        env = {**_environment(port, data, config_file), **(extra_env or {})}
+        env = {**_environment(port, data, config_file, rasa_servers), **(extra_env or {})}
         ivr = [sys.executable, "-m", "ivr.cli"]
         load = await asyncio.create_subprocess_exec(
             *ivr, "customers", "import", str(CUSTOMERS), "--db", env["IVR_STORE_SQLITE_PATH"],

@@ -53,7 +53,7 @@ def worker_env(config: Config, name: str, port: int, store_url: str, redis_url: 
     if "IVR_SERVER_PUBLIC_URL" not in os.environ:
         env["IVR_SERVER_PUBLIC_URL"] = url  # no load balancer: each worker is reached directly
     if own_rasa:
-        env["IVR_RASA_URL"] = f"http://127.0.0.1:{free_port()}"
+        env["IVR_RASA_URL"] = f"http://127.0.0.1:{free_port(config.rasa.servers)}"
         env["IVR_RASA_ACTIONS_PORT"] = str(free_port())
     return env
 

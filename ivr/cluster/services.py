@@ -26,10 +26,24 @@ from ivr.core.errors import ConfigError
 PG_USER = "postgres"
 
 
-def free_port() -> int:
+def free_port(count: int = 1) -> int:
+    """A loopback port free now, with the ``count - 1`` ports above it free too."""
+    for _ in range(100):
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = int(sock.getsockname()[1])
+        if port + count <= 65536 and all(_bindable(p) for p in range(port + 1, port + count)):
+            return port
+    raise OSError(f"no {count} consecutive free loopback ports")
+
+
+def _bindable(port: int) -> bool:
     with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 def _pg_bin(name: str) -> str:

@@ -1,5 +1,8 @@
 """The bridge to Rasa's REST channel: one shared client session, sender = call id, timeouts.
 
+With several Rasa server processes a call always talks to the same one, chosen from its call id
+(a stable hash): its conversation lives there.
+
 Caller text passes through the one normaliser (:func:`ivr.text.normalize`) here, the narrowest
 place every recognizer result crosses on its way to Rasa; intent messages ("/call_start",
 keypad "/rate{...}") are sent as they are. The call transcript keeps the recognizer's raw text.
@@ -10,7 +13,8 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Mapping
+import zlib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,15 +40,24 @@ class RasaBridge:
     secret in ``X-IVR-Rasa-Token``) and ``/status?token=`` for health. Never blocks, never
     waits forever."""
 
-    def __init__(self, http: aiohttp.ClientSession, base_url: str, timeout_s: float,
-                 token: str = "") -> None:
+    def __init__(self, http: aiohttp.ClientSession, base_url: str | Sequence[str],
+                 timeout_s: float, token: str = "") -> None:
+        bases = [base_url] if isinstance(base_url, str) else list(base_url)
+        if not bases:
+            raise ValueError("RasaBridge needs at least one Rasa URL")
         self._http = http
-        self._base = base_url.rstrip("/")
+        self._bases = [b.rstrip("/") for b in bases]
         self._timeout = aiohttp.ClientTimeout(total=timeout_s)
         self._token = token
 
     def __repr__(self) -> str:  # never show the token
-        return f"RasaBridge({self._base!r})"
+        return f"RasaBridge({self._bases!r})"
+
+    def base_for(self, sender: str) -> str:
+        """The Rasa server that holds ``sender``'s conversation (the same for every turn)."""
+        if len(self._bases) == 1:
+            return self._bases[0]
+        return self._bases[zlib.crc32(sender.encode("utf-8")) % len(self._bases)]
 
     async def send(
         self, sender: str, message: str, metadata: Mapping[str, Any] | None = None
@@ -53,7 +66,8 @@ class RasaBridge:
             message = normalize(message)
         body = {"sender": sender, "message": message, "metadata": dict(metadata or {})}
         started = time.perf_counter()
-        url = f"{self._base}{CHANNEL_PATH}"
+        base = self.base_for(sender)
+        url = f"{base}{CHANNEL_PATH}"
         headers = {TOKEN_HEADER: self._token}
         try:
             async with self._http.post(url, json=body, timeout=self._timeout,
@@ -71,7 +85,7 @@ class RasaBridge:
             ) from exc
         except aiohttp.ClientError as exc:
             raise DialogueError(
-                f"Rasa unreachable at {self._base}: {exc.__class__.__name__}",
+                f"Rasa unreachable at {base}: {exc.__class__.__name__}",
                 code=ErrorCode.DIALOGUE_UNAVAILABLE,
             ) from exc
         try:
@@ -83,9 +97,14 @@ class RasaBridge:
         return DialogueReply(parse_bot_messages(payload), (time.perf_counter() - started) * 1000)
 
     async def healthy(self) -> bool:
+        """Every Rasa server answers its status with a model loaded."""
+        results = await asyncio.gather(*(self._healthy(base) for base in self._bases))
+        return all(results)
+
+    async def _healthy(self, base: str) -> bool:
         try:
             timeout = aiohttp.ClientTimeout(total=2)
-            async with self._http.get(f"{self._base}/status", timeout=timeout,
+            async with self._http.get(f"{base}/status", timeout=timeout,
                                       params={"token": self._token}) as resp:
                 if resp.status != 200:
                     return False

@@ -57,9 +57,7 @@ class FakeRasa:
         )
 
 
-@pytest.fixture
-async def rasa() -> AsyncIterator[FakeRasa]:
-    fake = FakeRasa()
+async def _serve(fake: FakeRasa) -> web.AppRunner:
     app = web.Application()
     app.router.add_post("/webhooks/ivr/webhook", fake.handle_webhook)
     app.router.add_get("/status", fake.handle_status)
@@ -69,8 +67,24 @@ async def rasa() -> AsyncIterator[FakeRasa]:
     await site.start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     fake.url = f"http://127.0.0.1:{port}"
+    return runner
+
+
+@pytest.fixture
+async def rasa() -> AsyncIterator[FakeRasa]:
+    fake = FakeRasa()
+    runner = await _serve(fake)
     yield fake
     await runner.cleanup()
+
+
+@pytest.fixture
+async def two_rasas() -> AsyncIterator[tuple[FakeRasa, FakeRasa]]:
+    fakes = (FakeRasa(), FakeRasa())
+    runners = [await _serve(fake) for fake in fakes]
+    yield fakes
+    for runner in runners:
+        await runner.cleanup()
 
 
 @pytest.fixture
@@ -269,3 +283,37 @@ async def test_unhealthy_answers(
 
 async def test_not_healthy_when_nothing_listens(http: aiohttp.ClientSession) -> None:
     assert await RasaBridge(http, f"http://127.0.0.1:{free_port()}", 2).healthy() is False
+
+
+async def test_several_rasa_servers_each_call_always_reaches_the_same_one(
+    two_rasas: tuple[FakeRasa, FakeRasa], http: aiohttp.ClientSession
+) -> None:
+    """rasa.servers > 1: a conversation lives in one server process, so every turn of a call
+    goes there; different calls spread over all of them."""
+    first, second = two_rasas
+    bridge = RasaBridge(http, [first.url, second.url], timeout_s=2)
+    senders = [f"CA{i:032x}" for i in range(40)]
+    for _ in range(3):
+        for sender in senders:
+            await bridge.send(sender, "/call_start")
+    seen = {fake.url: {body["sender"] for body in fake.received} for fake in two_rasas}
+    assert not seen[first.url] & seen[second.url]  # no call on both
+    assert seen[first.url] | seen[second.url] == set(senders)
+    assert min(len(seen[first.url]), len(seen[second.url])) >= 10  # spread, not all on one
+    assert all(bridge.base_for(s) in (first.url, second.url) for s in senders)
+
+
+async def test_several_rasa_servers_healthy_only_when_all_are(
+    two_rasas: tuple[FakeRasa, FakeRasa], http: aiohttp.ClientSession
+) -> None:
+    first, second = two_rasas
+    bridge = RasaBridge(http, [first.url, second.url], timeout_s=2)
+    assert await bridge.healthy()
+
+    async def no_model(request: web.Request) -> web.StreamResponse:
+        return web.json_response({"model_file": None})
+
+    second.status = no_model
+    assert not await bridge.healthy()
+    assert not await RasaBridge(http, [first.url, f"http://127.0.0.1:{free_port()}"],
+                                timeout_s=2).healthy()
