@@ -233,9 +233,11 @@ for lang, w in W.items():
        "again: do-not-call list, consent withdrawal recorded, polite end.", f"C-{lang}-dnc",
        [say(w["yes"]), say(x["opt_out"])], outcome="completed",
        bot_never_says=["预审", "pre-review"])
+    # espeak-ng says 他 and 她 alike (tiny-zh-v2 hears either): "*" in `heard`
     v2(lang, "third_party", "Someone else answers: the customer is not there; asked when to "
        "call again, nothing disclosed.", happy, [say(x["not_here"]), say(x["when"])],
-       outcome="not_available", bot_never_says=["预审", "pre-review"])
+       outcome="not_available", bot_never_says=["预审", "pre-review"],
+       heard=["*" if lang == "zh" else x["not_here"], x["when"]])
     v2(lang, "callback_time", "Cannot talk now; names the time for the callback, which is "
        "booked at that time in the calling window.", happy,
        [say(x["later"]), say(x["at"])], outcome="reschedule")
