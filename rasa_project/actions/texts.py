@@ -12,6 +12,8 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from actions.titles import city_in, name_in_english
+
 
 # ------------------------------------------------------------------ answer parsing
 # Ratings, yes/no, items, "no problem" and digits are parsed by the IVR's ``ivr.text`` (one
@@ -64,7 +66,8 @@ def readback(record: dict[str, Any], lang: str) -> tuple[str, list[str]]:
     fields: list[str] = []
     name = masked_name(record.get("name"), lang, record.get("title"))
     if name:
-        parts.append(f"姓名 {name}" if lang == "zh" else f"name, {name}")
+        parts.append(f"姓名 {name}" if lang == "zh"
+                     else f"name, {name_in_english(name, record.get('name'))}")
         fields.append("name")
     phone = phone_parts(record.get("phone_masked"))
     if phone:
@@ -82,6 +85,7 @@ def readback(record: dict[str, Any], lang: str) -> tuple[str, list[str]]:
         fields.append("card")
     city = str(record.get("city") or "").strip()
     if city:
+        city = city_in(city, lang)
         parts.append(f"地址所在城市 {city}" if lang == "zh" else f"address in {city}")
         fields.append("city")
     sep = ";" if lang == "zh" else "; "

@@ -81,3 +81,33 @@ def title_in(title: str | None, lang: str, name: str | None = None) -> str | Non
     if lang == "en" and _HAN.search(title):  # a name or title the English voice cannot say
         return FALLBACK_TITLE["en"]
     return title
+
+
+# ------------------------------------------------------------------ names and cities on file
+# The read-back says what is on file; a Chinese name or city read by the English voice would be
+# noise ("name, 张某"), and an English city name in a Mandarin call is said the Chinese way.
+CITIES = {"北京": "Beijing", "上海": "Shanghai", "广州": "Guangzhou", "深圳": "Shenzhen",
+          "杭州": "Hangzhou", "成都": "Chengdu", "武汉": "Wuhan", "南京": "Nanjing",
+          "西安": "Xi'an", "重庆": "Chongqing", "苏州": "Suzhou", "天津": "Tianjin",
+          "香港": "Hong Kong", "澳门": "Macau", "台北": "Taipei", "厦门": "Xiamen",
+          "青岛": "Qingdao", "长沙": "Changsha", "郑州": "Zhengzhou", "沈阳": "Shenyang"}
+_CITY_ZH = {en.lower(): zh for zh, en in CITIES.items()}
+
+
+def name_in_english(masked: str, name: str | None) -> str:
+    """A masked name as an English read-back says it: "family name Zhang" for a Chinese name
+    (the given name is masked anyway), "on file" when the surname has no known spelling."""
+    if not _HAN.search(masked):
+        return masked
+    surname = PINYIN.get(_chinese_surname(name) or "")
+    return f"family name {surname}" if surname else "as registered"
+
+
+def city_in(city: str, lang: str) -> str:
+    """上海 in an English call: Shanghai; Shanghai in a Mandarin call: 上海. An unknown Chinese
+    city in English: "the city on file" (the English voice cannot say it)."""
+    if lang == "en" and _HAN.search(city):
+        return CITIES.get(city.removesuffix("市"), CITIES.get(city, "the city on file"))
+    if lang == "zh":
+        return _CITY_ZH.get(city.strip().lower(), city)
+    return city

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from actions.session import slots_from_metadata
+from actions.texts import readback
 from actions.titles import title_in
 
 
@@ -57,3 +58,19 @@ def test_there_and_back_again(title: str) -> None:
 def test_a_call_placed_in_the_other_language_starts_with_the_title_in_it(
         meta: dict[str, str], title: str) -> None:
     assert slots_from_metadata(meta)["customer_title"] == title
+
+
+@pytest.mark.parametrize(("record", "lang", "said", "never"), [
+    ({"name": "张伟", "city": "上海"}, "en", "name, family name Zhang; address in Shanghai", "张"),
+    ({"name": "亓伟", "city": "乌鲁木齐"}, "en",
+     "name, as registered; address in the city on file", "亓"),
+    ({"name": "Alex Smith", "city": "Shanghai"}, "zh", "姓名 A. Smith;地址所在城市 上海", "Shanghai"),
+    ({"name": "张伟", "city": "上海"}, "zh", "姓名 张某;地址所在城市 上海", "Zhang"),
+    ({"name": "Alex Smith", "city": "London"}, "en", "name, A. Smith; address in London", "某"),
+])
+def test_the_read_back_says_name_and_city_in_the_calls_language(
+        record: dict[str, str], lang: str, said: str, never: str) -> None:
+    """Seen on the real stack after "说英文": "name, 张某; ... address in 上海" in English."""
+    text, fields = readback(record, lang)
+    assert text == said and never not in text
+    assert fields == ["name", "city"]
