@@ -49,7 +49,6 @@ class DriverFactory:
     gate: BargeInGateFactory = OpenGate
     # One object per call that is both (a gate that must see every frame the canceller sees).
     echo: Callable[[int], tuple[EchoCanceller, BargeInGate]] | None = None
-    lead_ms: int = 60
 
     def __call__(self, call: CallContext, channel: MediaChannel, start: MediaStart, *,
                  dialogue: Dialogue | None = None, speech: Speech | None = None) -> CallDriver:
@@ -72,7 +71,7 @@ class DriverFactory:
                             self.endpoint, open_stream, emit, clock.now,
                             canceller=canceller, gate=gate, played=played)
         playback = Playback(channel.send_audio, rate=start.rate, frame_ms=start.frame_ms,
-                            clock=clock, played=played, report=emit, lead_ms=self.lead_ms)
+                            clock=clock, played=played, report=emit, lead_ms=start.lead_ms)
         media = CallMedia(
             channel=channel, listener=listener, playback=playback,
             speaker=Speaker(speech or self.speech, call.language, start.rate, playback, clock),

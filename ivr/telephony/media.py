@@ -17,6 +17,10 @@ class MediaStart:
     rate: int = 8000
     frame_ms: int = 20
     params: Mapping[str, str] = field(default_factory=dict)
+    # How far ahead of real time the provider takes the bot's audio (it buffers that much and
+    # drops it on clear): the margin a busy moment of the server has before the caller hears
+    # a gap.
+    lead_ms: int = 60
 
 
 @dataclass(frozen=True, slots=True)

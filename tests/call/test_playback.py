@@ -151,3 +151,30 @@ async def test_a_slow_channel_makes_late_frames(rig: Rig) -> None:
     assert rig.playback.stats.frames_late > 10
     rig2_late = rig.playback.stats.frames_late
     assert rig2_late <= rig.playback.stats.frames_sent
+
+
+@pytest.mark.parametrize(("lead_ms", "late"), [(60, True), (200, False)])
+async def test_a_lead_rides_out_a_stall_shorter_than_it(lead_ms: int, late: bool) -> None:
+    """One send stalls 150 ms (a busy server moment): with audio 200 ms ahead (Twilio's buffer)
+    no frame reaches the phone after its play time; with 60 ms some do."""
+    clock = FakeClock()
+    stalls = [0.15]
+    sent: list[float] = []
+
+    async def send(frame: bytes) -> None:
+        sent.append(clock.now())
+        if len(sent) == 20 and stalls:
+            await clock.sleep_until(clock.now() + stalls.pop())
+
+    pb = Playback(send, rate=RATE, frame_ms=20, clock=clock, played=PlayedAudio(RATE),
+                  report=lambda ev: None, lead_ms=lead_ms)
+    task = asyncio.create_task(pb.run())
+    try:
+        await pb.enqueue(1, audio(2000))
+        pb.end(1)
+        await clock.advance(3.0)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    assert pb.stats.frames_sent == 100
+    assert (pb.stats.frames_late > 0) is late, pb.stats

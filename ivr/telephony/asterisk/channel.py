@@ -81,6 +81,7 @@ class AudioSocketChannel:
         return self.binding.call_id
 
     async def start(self) -> MediaStart:
+        # AudioSocket hands each frame to the channel as it arrives: the default lead only.
         return MediaStart(self.binding.call_id, aus.SLIN_RATE, 20, dict(self.binding.params))
 
     def inject(self, event: MediaEvent) -> None:

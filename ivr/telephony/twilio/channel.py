@@ -32,6 +32,10 @@ from ivr.telephony.twilio import media as wire
 
 RATE = 8000
 FRAME_MS = 20
+# Twilio plays the media messages it is sent from a buffer, in order, and empties it on
+# "clear": audio sent 200 ms ahead rides out a server stall that long without a gap, and a
+# barge-in still stops at once (clear).
+LEAD_MS = 200
 INBOUND_TRACKS = frozenset({"inbound", "inbound_track"})
 
 
@@ -55,7 +59,8 @@ class TwilioMediaChannel:
             elif isinstance(event, StreamStarted):
                 self.started = event
                 self._stream_sid = event.stream_sid
-                return MediaStart(event.call_sid, RATE, FRAME_MS, dict(event.parameters))
+                return MediaStart(event.call_sid, RATE, FRAME_MS, dict(event.parameters),
+                                  LEAD_MS)
             elif isinstance(event, StreamStopped):
                 raise WireError("the stream stopped before start",
                                 code=ErrorCode.WIRE_OUT_OF_ORDER)
