@@ -140,8 +140,16 @@ def mail_sink() -> Iterator[MailSinkThread]:
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory, asterisk: EmulatorThread,
            mail_sink: MailSinkThread) -> Iterator[Server]:
-    srv = start_server(tmp_path_factory.mktemp("ivr-e2e"), **asterisk_env(asterisk),
-                       **mail_sink.env())
+    with serving(tmp_path_factory.mktemp("ivr-e2e"), **asterisk_env(asterisk),
+                 **mail_sink.env()) as srv:
+        yield srv
+
+
+@contextlib.contextmanager
+def serving(tmp: Path, **overrides: str) -> Iterator[Server]:
+    """A started server for the length of the block; then a clean shutdown (exit code 0, no
+    child process left running) is part of the test."""
+    srv = start_server(tmp, **overrides)
     children = psutil.Process(srv.proc.pid).children(recursive=True)
     yield srv
     code = srv.stop()

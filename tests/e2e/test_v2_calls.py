@@ -15,7 +15,6 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import psutil
 import pytest
 import requests
 import vosk
@@ -28,7 +27,7 @@ from ivr.sim.phone import SimOptions
 from ivr.text.callback_slot import resolve
 from ivr.text.callback_time import parse_callback_time
 from ivr.text.normalize import normalize
-from tests.e2e.conftest import API_HEADERS, API_TOKEN, AUTH_TOKEN, ROOT, Server, start_server
+from tests.e2e.conftest import API_HEADERS, API_TOKEN, AUTH_TOKEN, ROOT, Server, serving
 
 pytestmark = pytest.mark.e2e
 
@@ -47,14 +46,9 @@ NEW_WORDS = {"zh": ("别再给我打电话了", "他不在", "说英文", "说�
 @pytest.fixture(scope="module")
 def v2_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     started = time.monotonic()
-    srv = start_server(tmp_path_factory.mktemp("ivr-e2e-v2"), IVR_CONFIG=str(CONFIG))
-    print(f"v2 server ready in {time.monotonic() - started:.1f} s")
-    children = psutil.Process(srv.proc.pid).children(recursive=True)
-    yield srv
-    code = srv.stop()
-    _gone, alive = psutil.wait_procs(children, timeout=30)
-    assert code == 0, f"ivr serve exit code {code}:\n{srv.log_tail()}"
-    assert not alive, f"child processes left running after shutdown: {alive}"
+    with serving(tmp_path_factory.mktemp("ivr-e2e-v2"), IVR_CONFIG=str(CONFIG)) as srv:
+        print(f"v2 server ready in {time.monotonic() - started:.1f} s")
+        yield srv
 
 
 @pytest.fixture(scope="module")
