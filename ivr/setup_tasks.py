@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from ivr import rasa_train
-from ivr.asr.model_files import validate_model_dir
+from ivr.asr.model_files import unpack_packed_files, validate_model_dir
 from ivr.asr.models import ModelSpec, ensure_model
 from ivr.call.prompts import MANIFEST, load_prompts
 from ivr.config import Config
@@ -88,6 +88,8 @@ def ensure_models(config: Config) -> list[str]:
     for lang in Language:
         target = config.model_dir(lang)
         if target.exists():
+            for unpacked in unpack_packed_files(target):
+                _say(f"{lang.value} speech model: unpacked {unpacked}")
             try:
                 validate_model_dir(target)
             except ModelError as exc:

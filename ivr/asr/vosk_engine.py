@@ -15,7 +15,7 @@ import vosk
 from ivr.asr.base import AsrResult, AsrWord
 from ivr.asr.grammars import GrammarFit, fit_grammar
 from ivr.asr.lexicon import ModelLexicon
-from ivr.asr.model_files import ModelLayout, validate_model_dir
+from ivr.asr.model_files import ModelLayout, unpack_packed_files, validate_model_dir
 from ivr.core.errors import AsrError, ErrorCode, ModelError
 from ivr.core.types import Expectation, Language
 
@@ -134,6 +134,8 @@ class VoskEngine:
 
     @staticmethod
     def _load(lang: Language, path: Path) -> LoadedModel:
+        for unpacked in unpack_packed_files(path):
+            log.info("unpacked %s", unpacked)
         layout = validate_model_dir(path)
         try:
             model = vosk.Model(str(path))

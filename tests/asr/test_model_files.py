@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import gzip
+import os
 from pathlib import Path
 
 import pytest
 
-from ivr.asr.model_files import validate_model_dir
+from ivr.asr.model_files import unpack_packed_files, validate_model_dir
 from ivr.core.errors import ErrorCode, ModelError
 
 
@@ -59,3 +61,46 @@ def test_shared_tiny_models_validate() -> None:
         layout = validate_model_dir(root / name)
         assert layout.lookahead
         assert not (root / name / "graph" / "words.txt").exists()  # the official layout
+
+
+def _pack(path: Path, data: bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(gzip.compress(data))
+    return path
+
+
+def test_packed_file_is_unpacked_beside_itself_once(tmp_path: Path) -> None:
+    make_model(tmp_path, "conf/mfcc.conf", "graph/HCLG.fst")
+    packed = _pack(tmp_path / "am" / "final.mdl.gz", b"model bytes " * 1000)
+    with pytest.raises(ModelError, match=r"final\.mdl\.gz is there"):
+        validate_model_dir(tmp_path)
+    assert unpack_packed_files(tmp_path) == [tmp_path / "am" / "final.mdl"]
+    assert (tmp_path / "am" / "final.mdl").read_bytes() == b"model bytes " * 1000
+    validate_model_dir(tmp_path)
+    assert unpack_packed_files(tmp_path) == []  # up to date: left alone
+    assert [p.name for p in packed.parent.iterdir() if p.name.startswith(".")] == []
+
+
+def test_newer_archive_replaces_the_unpacked_file(tmp_path: Path) -> None:
+    target = make_model(tmp_path, "am/final.mdl") / "am" / "final.mdl"
+    _pack(tmp_path / "am" / "final.mdl.gz", b"new")
+    os.utime(target, (1_000_000, 1_000_000))  # older than the archive
+    assert unpack_packed_files(tmp_path) == [target]
+    assert target.read_bytes() == b"new"
+
+
+def test_broken_archive_is_a_model_error_and_leaves_nothing(tmp_path: Path) -> None:
+    (tmp_path / "am").mkdir()
+    (tmp_path / "am" / "final.mdl.gz").write_bytes(b"not gzip at all")
+    with pytest.raises(ModelError, match="could not unpack") as info:
+        unpack_packed_files(tmp_path)
+    assert info.value.code is ErrorCode.MODEL_INVALID
+    assert sorted(p.name for p in (tmp_path / "am").iterdir()) == ["final.mdl.gz"]
+
+
+def test_repository_test_models_unpack_and_validate() -> None:
+    root = Path(__file__).resolve().parents[2] / "audio" / "models"
+    for name in ("tiny-zh-v2", "tiny-en-v2"):
+        assert (root / name / "am" / "final.mdl.gz").is_file()
+        unpack_packed_files(root / name)
+        assert validate_model_dir(root / name).lookahead
