@@ -16,7 +16,7 @@ from ivr.audio.chunker import FrameChunker
 from ivr.audio.echo import BargeInGate, EchoCanceller
 from ivr.audio.endpoint import EndpointConfig, Endpointer, EndpointEvent, EndpointEventType
 from ivr.audio.reference import PlayedAudio
-from ivr.audio.resample import StreamResampler
+from ivr.audio.resample import line_to_recognizer
 from ivr.audio.vad import Vad
 from ivr.call import events as e
 from ivr.call.model import ListenMode
@@ -59,10 +59,10 @@ class Listener:
         self._canceller = canceller
         self._gate = gate
         self._played = played
-        self._resampler = StreamResampler(rate, ASR_RATE)
+        self._resampler = line_to_recognizer(rate, ASR_RATE)
         self._chunker = FrameChunker(frame_bytes(rate, FRAME_MS))
-        # 16 kHz audio not yet given to a recognizer; the resampler's block delay means this
-        # can trail the VAD by ~100 ms, so it is kept by size, not by frame count.
+        # 16 kHz audio not yet given to a recognizer, kept by size, not by frame count (with a
+        # soxr resampler, for rates other than 8 kHz, it trails the VAD by ~100 ms).
         self._preroll: deque[bytes] = deque()
         self._preroll_bytes = 0
         self._preroll_max = frame_bytes(ASR_RATE, PREROLL_MS + 150)

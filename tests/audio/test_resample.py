@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ivr.audio.resample import StreamResampler, resample
+from ivr.audio.resample import FirUpsampler, StreamResampler, line_to_recognizer, resample
 
 
 def tone(rate: int, freq: float, seconds: float, amp: float = 8000.0) -> bytes:
@@ -94,3 +94,52 @@ def test_invalid_input_rejected() -> None:
         StreamResampler(8000, 16000).process(b"\x00")
     with pytest.raises(ValueError):
         resample(b"\x00\x00", 8000, -1)
+
+
+def _fir_through(pcm: bytes, chunk_bytes: int = 320) -> bytes:
+    up = FirUpsampler(8000, 16000)
+    return b"".join(up.process(pcm[i : i + chunk_bytes]) for i in range(0, len(pcm), chunk_bytes))
+
+
+def test_fir_upsampler_answers_every_frame_at_once() -> None:
+    """The recognizer hears each 20 ms line frame as it comes: 40 ms of 16 kHz audio out for
+    every 20 ms in, from the first frame (soxr's HQ stream holds back its first 120 ms)."""
+    up, hq = FirUpsampler(8000, 16000), StreamResampler(8000, 16000)
+    frames = [tone(8000, 700, 0.02) for _ in range(5)]
+    assert [len(up.process(f)) for f in frames] == [640] * 5
+    assert sum(len(hq.process(f)) for f in frames) < 640 * 5
+    assert up.delay_ms < 3
+
+
+def test_fir_upsampler_keeps_the_telephone_band_and_rejects_images() -> None:
+    for freq, min_db in ((300, -0.3), (1000, -0.3), (3000, -0.5), (3400, -1.0)):
+        out = _fir_through(tone(8000, freq, 1.0))[4000:]  # past the start
+        assert abs(dominant_freq(out, 16000) - freq) < 5
+        x = samples(out)
+        spectrum = np.abs(np.fft.rfft(x * np.hanning(x.size)))
+        bins = np.fft.rfftfreq(x.size, 1 / 16000)
+        wanted = spectrum[np.argmin(abs(bins - freq))]
+        image = spectrum[np.argmin(abs(bins - (8000 - freq)))]
+        assert 20 * np.log10(image / wanted) < -75, freq
+        gain_db = 20 * np.log10(np.max(np.abs(x)) / 8000)
+        assert min_db < gain_db < 0.2, (freq, gain_db)
+
+
+def test_fir_upsampler_streaming_equals_one_shot_and_flushes_its_tail() -> None:
+    pcm = (np.random.default_rng(0).normal(0, 3000, 8000)).astype("<i2").tobytes()
+    one = FirUpsampler(8000, 16000)
+    whole = one.process(pcm)
+    assert _fir_through(pcm, 320) == whole == _fir_through(pcm, 14)
+    tail = FirUpsampler(8000, 16000)
+    tail.process(pcm)
+    assert len(tail.flush()) > 0 and tail.flush() == b""
+    with pytest.raises(RuntimeError):
+        tail.process(pcm)
+
+
+def test_line_to_recognizer_picks_the_fir_only_for_integer_upsampling() -> None:
+    assert isinstance(line_to_recognizer(8000, 16000), FirUpsampler)
+    assert isinstance(line_to_recognizer(16000, 16000), StreamResampler)
+    assert isinstance(line_to_recognizer(22050, 16000), StreamResampler)
+    with pytest.raises(ValueError):
+        FirUpsampler(22050, 16000)

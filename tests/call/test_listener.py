@@ -19,7 +19,7 @@ from ivr.asr.vosk_engine import VoskEngine
 from ivr.audio.echo import OpenGate, PassThroughCanceller
 from ivr.audio.endpoint import EndpointConfig
 from ivr.audio.reference import PlayedAudio
-from ivr.audio.resample import StreamResampler
+from ivr.audio.resample import line_to_recognizer
 from ivr.audio.vad import WebRtcVad
 from ivr.call import events as e
 from ivr.call.asr_stream import CallerAsr
@@ -47,8 +47,9 @@ def chunks(pcm8k: bytes) -> Iterator[bytes]:
 
 
 def wide_reference(pcm8k: bytes) -> list[bytes]:
-    """What a continuous 8 → 16 kHz resampler makes of the whole line, chunk by chunk."""
-    up = StreamResampler(TELEPHONY_RATE, ASR_RATE)
+    """What the listener's continuous 8 → 16 kHz resampler makes of the whole line, chunk by
+    chunk."""
+    up = line_to_recognizer(TELEPHONY_RATE, ASR_RATE)
     return [up.process(c) for c in chunks(pcm8k)]
 
 
