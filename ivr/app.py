@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import sys
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -18,6 +19,7 @@ from ivr.agents.handoff import QueueHandoff
 from ivr.agents.login import LoginGuard
 from ivr.agents.queue import AgentQueue
 from ivr.agents.throttle import Backoff
+from ivr.asr.decoding_view import DecodingOptions
 from ivr.asr.vosk_engine import VoskEngine
 from ivr.audio.endpoint import EndpointConfig
 from ivr.call.admission import Admitter
@@ -194,7 +196,9 @@ def _services_ctx(config: Config, twilio: TwilioAdapter
             readiness = Readiness(supervisor, bridge)
             loop = asyncio.get_running_loop()
             models = {lang: config.model_dir(lang) for lang in Language}
-            asr_task = loop.run_in_executor(executor, VoskEngine, models)
+            asr_task = loop.run_in_executor(executor, functools.partial(
+                VoskEngine, models, DecodingOptions(config.asr.frames_per_chunk),
+                config.server.data_dir / "model-views"))
             tts = build_tts(config)
             await tts.start()
             stack.push_async_callback(tts.close)

@@ -13,6 +13,7 @@ from typing import Any
 import vosk
 
 from ivr.asr.base import AsrResult, AsrWord
+from ivr.asr.decoding_view import DecodingOptions, decoding_view
 from ivr.asr.grammars import GrammarFit, fit_grammar
 from ivr.asr.lexicon import ModelLexicon
 from ivr.asr.model_files import ModelLayout, unpack_packed_files, validate_model_dir
@@ -127,18 +128,27 @@ class VoskStream:
 class VoskEngine:
     """Loads every configured model at construction (slow: build it off the event loop)."""
 
-    def __init__(self, model_dirs: Mapping[Language, Path]) -> None:
+    def __init__(self, model_dirs: Mapping[Language, Path],
+                 decoding: DecodingOptions | None = None, views: Path | None = None) -> None:
+        """``decoding`` options other than the model's own are applied through a view of the
+        model directory under ``views`` (:mod:`ivr.asr.decoding_view`)."""
         if not model_dirs:
             raise ModelError("no Vosk model configured", code=ErrorCode.MODEL_MISSING)
+        if decoding is not None and decoding.options() and views is None:
+            raise ValueError("decoding options need a directory for the model views")
+        self._decoding = decoding or DecodingOptions()
+        self._views = views
         self._models = {lang: self._load(lang, Path(path)) for lang, path in model_dirs.items()}
 
-    @staticmethod
-    def _load(lang: Language, path: Path) -> LoadedModel:
+    def _load(self, lang: Language, path: Path) -> LoadedModel:
         for unpacked in unpack_packed_files(path):
             log.info("unpacked %s", unpacked)
         layout = validate_model_dir(path)
+        load_from = path
+        if self._views is not None:
+            load_from = decoding_view(path, self._views, self._decoding)
         try:
-            model = vosk.Model(str(path))
+            model = vosk.Model(str(load_from))
         except Exception as exc:  # libvosk raises a bare Exception on load failure
             raise ModelError(
                 f"libvosk could not load the {lang} model at {path}: {exc}",
