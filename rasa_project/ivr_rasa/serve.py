@@ -28,9 +28,10 @@ def run_server(argv: List[str]) -> None:
     sys.argv = ["rasa", "run", *argv, "--auth-token", token]
     from rasa.__main__ import main
 
-    from ivr_rasa.speedups import install_cached_validation, warm_jieba
+    from ivr_rasa.speedups import install_cached_validation, install_rule_index, warm_jieba
 
     install_cached_validation()
+    install_rule_index()
     warm_jieba()
 
     main()
