@@ -25,6 +25,16 @@ _MARK = "_ivr_cached_validation"
 _INDEX_MARK = "_ivr_rule_index"
 
 
+def _patch_state(cls: Any, method: str, needs: str, mark: str, what: str) -> bool | None:
+    """None when ``cls.method`` can be replaced; True when it already is (``mark``); False, with
+    a warning, when this Rasa's layout is not the one the replacement was written for."""
+    original = getattr(cls, method, None)
+    if original is None or not hasattr(cls, needs):
+        log.warning("%s: unknown Rasa layout", what)
+        return False
+    return True if getattr(original, mark, False) else None
+
+
 def install_cached_validation() -> bool:
     """Replace ``RemoteAction._validate_action_result`` (False when Rasa's layout differs)."""
     try:
@@ -36,12 +46,10 @@ def install_cached_validation() -> bool:
     except ImportError as exc:
         log.warning("action response validation not cached: %s", exc)
         return False
-    original = getattr(RemoteAction, "_validate_action_result", None)
-    if original is None or not hasattr(RemoteAction, "action_response_format_spec"):
-        log.warning("action response validation not cached: unknown Rasa layout")
-        return False
-    if getattr(original, _MARK, False):
-        return True
+    state = _patch_state(RemoteAction, "_validate_action_result", "action_response_format_spec",
+                         _MARK, "action response validation not cached")
+    if state is not None:
+        return state
     schema = RemoteAction.action_response_format_spec()
     cls = validator_for(schema)
     cls.check_schema(schema)
@@ -119,12 +127,10 @@ def install_rule_index() -> bool:
     except ImportError as exc:
         log.warning("rule lookup not indexed: %s", exc)
         return False
-    original = getattr(RulePolicy, "_get_possible_keys", None)
-    if original is None or not hasattr(RulePolicy, "_is_rule_applicable"):
-        log.warning("rule lookup not indexed: unknown Rasa layout")
-        return False
-    if getattr(original, _INDEX_MARK, False):
-        return True
+    state = _patch_state(RulePolicy, "_get_possible_keys", "_is_rule_applicable", _INDEX_MARK,
+                         "rule lookup not indexed")
+    if state is not None:
+        return state
 
     def _get_possible_keys(self: Any, lookup: Dict[Text, Text],
                            states: List[Dict[Text, Any]]) -> Set[Text]:
