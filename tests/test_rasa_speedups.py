@@ -56,7 +56,8 @@ def test_action_responses_validated_with_a_schema_checked_once() -> None:
 def test_indexed_rule_lookup_finds_exactly_the_keys_rasa_finds() -> None:
     """The trained model's own rules, 3,000 random conversations made of rule states (some
     starting a conversation, some with a typed previous action) and every rule's own states:
-    the indexed lookup returns the same keys as Rasa's, and takes less time."""
+    the indexed lookup returns the same keys as Rasa's (the times it prints are
+    information; speed belongs in `ivr bench`)."""
     model = ROOT / "rasa_project" / "models" / "ivr.tar.gz"
     if not PYTHON.exists() or not model.exists():
         pytest.skip("no Rasa virtualenv or trained model (make test creates them)")
