@@ -8,8 +8,13 @@ number of dB below that envelope: the gate learns that "residual echo return" as
 percentile over the last frames the bot was audible (so it follows the canceller as it
 converges, and a burst of double talk cannot move it much). A frame is **caller speech** when
 its residual is above the noise floor and, if the bot was audible, above the learned echo level
-by ``margin_db`` (double talk). Until ``min_learn_frames`` frames of bot audio have been seen,
-a conservative prior echo level is used."""
+by ``margin_db`` — and the raw line is above the learned echo return (line level relative to
+the same envelope) by ``return_margin_db`` (double talk). The second test is what keeps the gate
+right when the canceller is wrong: after the echo path's delay changes (network jitter, a busy
+phone or server) the canceller needs a second or more to re-learn it and its residual rises to
+the echo's own level, but the line is no louder than the echo path makes it; a caller talking
+over the bot raises the line itself. Until ``min_learn_frames`` frames of echo have been seen,
+conservative prior levels are used; frames before a delayed echo reaches the line teach nothing."""
 
 from __future__ import annotations
 
@@ -46,6 +51,11 @@ class GateConfig:
     learn_frames: int = 250  # window of bot-audible frames the echo level is learned from
     min_learn_frames: int = 25
     margin_db: float = 6.0  # caller speech must be this far above the learned echo level
+    # ... and the raw line this far above the learned echo return (line − reference envelope):
+    # a canceller that lost track of the echo path (its delay changed) leaves a loud residual,
+    # but the line itself stays as loud as the echo path makes it.
+    return_margin_db: float = 6.0
+    prior_return_db: float = -6.0  # echo return assumed before learning (a loud echo)
     noise_margin_db: float = 9.0  # ... and this far above the residual's noise floor
     # Double-talk hangover: after a caller frame, audible frames stay the caller's this long
     # (speech has weak frames between strong ones; echo alone never starts a hangover).
@@ -86,6 +96,7 @@ class EchoGate:
         self.config = config or GateConfig()
         self._refs: deque[float] = deque(maxlen=self.config.tail_frames)
         self._echo: deque[float] = deque(maxlen=self.config.learn_frames)
+        self._return: deque[float] = deque(maxlen=self.config.learn_frames)
         self._floor = self.config.initial_floor_dbfs
         self._hold = 0
         self.frames = 0
@@ -97,6 +108,13 @@ class EchoGate:
         if len(self._echo) < self.config.min_learn_frames:
             return self.config.prior_echo_db
         return float(np.percentile(np.fromiter(self._echo, float), self.config.percentile))
+
+    @property
+    def return_level_db(self) -> float:
+        """The echo return (raw line level relative to the reference envelope) now assumed."""
+        if len(self._return) < self.config.min_learn_frames:
+            return self.config.prior_return_db
+        return float(np.percentile(np.fromiter(self._return, float), self.config.percentile))
 
     @property
     def noise_floor_db(self) -> float:
@@ -113,19 +131,23 @@ class EchoGate:
         bot_active = ref_env > c.bot_active_dbfs
         echo = self.echo_level_db
         above_noise = out_db > self._floor + c.noise_margin_db
-        double_talk = out_db > ref_env + echo + c.margin_db
+        double_talk = (out_db > ref_env + echo + c.margin_db
+                       and mic_db > ref_env + self.return_level_db + c.return_margin_db)
         caller = above_noise and (not bot_active or double_talk)
         if caller:
             self._hold = c.hangover_frames
         elif self._hold > 0:
             self._hold -= 1
             caller = above_noise
-        if bot_active and not double_talk and not caller:
-            # Only frames the echo explains teach the echo level: double talk cannot drag the
-            # threshold up to the caller's level.
+        # Only frames the echo explains teach the echo levels (double talk cannot drag the
+        # thresholds up to the caller's level), and only once the echo is on the line (the
+        # silence before a delayed echo arrives cannot pull them down). Until enough were seen,
+        # take every such frame.
+        on_line = mic_db > self._floor + c.noise_margin_db
+        if bot_active and on_line and (
+                not (double_talk or caller) or len(self._echo) < c.min_learn_frames):
             self._echo.append(out_db - ref_env)
-        elif bot_active and len(self._echo) < c.min_learn_frames:
-            self._echo.append(out_db - ref_env)  # still learning: take what there is
+            self._return.append(mic_db - ref_env)
         self._track_floor(out_db)
         self.frames += 1
         self.caller_frames += caller

@@ -7,7 +7,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import wave
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -100,9 +100,11 @@ def run_call(
     tail_s: float = 0.5,
     noise_dbfs: float = -70.0,
     seed: int = 1,
+    delay_change: tuple[float, int] | None = None,
 ) -> EchoRun:
     """The bot plays ``bot`` from t=0; ``caller`` starts at ``caller_at_s``; the echo path
-    leaks the bot into the line; every 20 ms frame goes through canceller and gate."""
+    leaks the bot into the line (from ``delay_change[0]`` seconds on with a bulk delay of
+    ``delay_change[1]`` ms); every 20 ms frame goes through canceller and gate."""
     n_frames = int((len(bot) / RATE + tail_s) * RATE) // FRAME
     if caller is not None:
         n_frames = max(n_frames, int((caller_at_s * RATE + len(caller)) // FRAME) + 1)
@@ -116,7 +118,12 @@ def run_call(
         voice[start:end] = caller[: end - start]
     rng = np.random.default_rng(seed)
     noise = rng.normal(0.0, 32768 * 10 ** (noise_dbfs / 20), total)
-    path = EchoPath(spec or EchoSpec(), RATE)
+    spec = spec or EchoSpec()
+    path = EchoPath(spec, RATE)
+    later = None
+    if delay_change is not None:
+        later = EchoPath(replace(spec, delay_ms=delay_change[1]), RATE)
+        change_frame = int(delay_change[0] * RATE) // FRAME
     canceller = SpeexEchoCanceller(aec or AecConfig(rate=RATE))
     judge = EchoGate(gate or GateConfig())
     run = EchoRun(caller_levels=frame_levels(telephone_band(voice)))
@@ -124,7 +131,11 @@ def run_call(
         for i in range(n_frames):
             span = slice(i * FRAME, (i + 1) * FRAME)
             ref = pcm(played[span])
-            mic = path.add_to(pcm(voice[span] + noise[span]), ref)
+            line = pcm(voice[span] + noise[span])
+            mic = path.add_to(line, ref)
+            if later is not None:
+                changed = later.add_to(line, ref)  # fed every frame: it has the history
+                mic = changed if i >= change_frame else mic
             out = canceller.process(mic, ref)
             run.mic.append(mic)
             run.cleaned.append(out)
