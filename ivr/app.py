@@ -48,6 +48,7 @@ from ivr.customers.identity import IdPolicy
 from ivr.customers.idhash import IdHasher
 from ivr.customers.service import CustomerService
 from ivr.dialogue.bridge import RasaBridge
+from ivr.loop_watch import LoopWatch
 from ivr.metrics import Metrics
 from ivr.providers import build_providers, echo_factory
 from ivr.rasa_children import ensure_rasa_tokens, rasa_children
@@ -227,6 +228,10 @@ def _services_ctx(config: Config, twilio: TwilioAdapter
                     config.agents.hours_timezone)),
             )
             metrics = Metrics()
+            watch = LoopWatch()
+            watch.start()
+            stack.push_async_callback(watch.stop)
+            metrics.process_figures = watch.gauges
             identity = config.identity
             verifier = IdentityVerifier(customer_store, hasher, IdPolicy(
                 identity.max_failures, identity.cooldown_s, identity.min_confidence),

@@ -26,6 +26,8 @@ class Metrics:
     asr_audio_s: float = 0.0
     asr_decode_s: float = 0.0
     turn_latency_ms: list[float] = field(default_factory=list)
+    # Event-loop lag and garbage-collection figures (ivr.loop_watch.LoopWatch.gauges).
+    process_figures: Callable[[], dict[str, float]] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def add_asr(self, audio_s: float, decode_s: float) -> None:
@@ -58,6 +60,9 @@ class Metrics:
         put("asr_decode_seconds_total", round(self.asr_decode_s, 3))
         for name, value in gauges.items():
             put(name, value, "gauge")
+        if self.process_figures is not None:
+            for name, value in self.process_figures().items():
+                put(name, value, "counter" if name.endswith("_total") else "gauge")
         lat = sorted(self.turn_latency_ms)
         if lat:
             for q in (0.5, 0.95):

@@ -166,6 +166,12 @@ async def run_call_bench(args: argparse.Namespace, config: Config) -> int:
         server_playback_frames=int(delta("playback_frames_total")),
         server_playback_frames_late=int(delta("playback_frames_late_total")),
         server_wire_errors=int(delta("wire_errors_total")),
+        server_loop_stalls=int(delta("event_loop_stalls_total")),
+        server_loop_lag_max_ms=m1.get("ivr_event_loop_lag_max_ms"),
+        server_gc={f"gen{n}": {"collections": int(delta(f"gc_gen{n}_collections_total")),
+                               "pause_s": round(delta(f"gc_gen{n}_pause_seconds_total"), 4),
+                               "max_ms": m1.get(f"ivr_gc_gen{n}_pause_max_ms")}
+                   for n in range(3)},
         resources=asdict(resources) if resources is not None else None,
         machine={"cpus": psutil.cpu_count(), "python": platform.python_version(),
                  "platform": platform.platform()},
