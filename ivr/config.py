@@ -108,7 +108,10 @@ class EchoConfig:
     barge-in gate that ignores speech explained by that echo."""
 
     enabled: bool = True
-    tail_ms: int = 300  # longest echo delay (provider buffering + line) + room response
+    tail_ms: int = 300  # the canceller's filter: echo delay (buffering + line) + room response
+    # How long after the bot played its echo may still come back (the gate treats the bot as
+    # audible that long): an echo later than the canceller's tail is still not the caller.
+    gate_tail_ms: int = 600
     margin_db: float = 6.0
     hangover_ms: int = 200
     residual_suppression: bool = False
@@ -448,6 +451,8 @@ def validate(config: Config) -> None:
     _validate_asterisk(config.asterisk)
     if not 20 <= config.echo.tail_ms <= 2000:
         raise ConfigError("setting echo.tail_ms: must be between 20 and 2000")
+    if not config.echo.tail_ms <= config.echo.gate_tail_ms <= 3000:
+        raise ConfigError("setting echo.gate_tail_ms: must be between echo.tail_ms and 3000")
     if config.asr.frames_per_chunk and not 3 <= config.asr.frames_per_chunk <= 300:
         raise ConfigError("setting asr.frames_per_chunk: must be 0 (the model's own) or 3..300")
     if not 0 <= config.asr.vad_aggressiveness <= 3:

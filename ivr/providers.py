@@ -68,7 +68,8 @@ def echo_factory(config: Config) -> EchoFactory | None:
     e = config.echo
     if not e.enabled:
         return None
-    return speex_echo_pair(EchoSettings(tail_ms=e.tail_ms, margin_db=e.margin_db,
+    return speex_echo_pair(EchoSettings(tail_ms=e.tail_ms, gate_tail_ms=e.gate_tail_ms,
+                                        margin_db=e.margin_db,
                                         hangover_ms=e.hangover_ms,
                                         residual_suppression=e.residual_suppression,
                                         suppress_echo=e.suppress_echo))

@@ -285,6 +285,7 @@ def test_store_and_cluster_settings() -> None:
     ({"IVR_IDENTITY_MAX_FAILURES": "0"}, "identity.max_failures"),
     ({"IVR_IDENTITY_MIN_CONFIDENCE": "2"}, "identity.min_confidence"),
     ({"IVR_RASA_MAX_CONVERSATIONS": "0"}, "rasa.max_conversations"),
+    ({"IVR_ECHO_GATE_TAIL_MS": "200"}, "echo.gate_tail_ms"),  # shorter than echo.tail_ms
 ])
 def test_security_bounds_are_validated(env: dict[str, str], setting: str) -> None:
     with pytest.raises(ConfigError) as err:

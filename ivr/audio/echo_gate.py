@@ -44,7 +44,10 @@ def level_db(frame: bytes) -> float:
 @dataclass(frozen=True, slots=True)
 class GateConfig:
     frame_ms: int = 20
-    tail_ms: int = 300  # how far back an echo can come from (match the canceller's tail)
+    # How far back an echo can come from: the bot counts as audible this long after it played.
+    # Longer than the canceller's tail (300 ms): an echo delayed beyond what the canceller can
+    # model (a long provider round trip) must still be explained, not taken for the caller.
+    tail_ms: int = 600
     bot_active_dbfs: float = -55.0  # reference envelope above this: the bot is audible
     prior_echo_db: float = -12.0  # echo level (residual − reference) assumed before learning
     percentile: float = 90.0

@@ -23,7 +23,8 @@ from ivr.audio.echo_gate import EchoGate, GateConfig, GateFrame
 
 @dataclass(frozen=True, slots=True)
 class EchoSettings:
-    tail_ms: int = 300
+    tail_ms: int = 300  # the canceller's filter length
+    gate_tail_ms: int = 600  # how long after the bot played its echo may still arrive
     margin_db: float = 6.0
     hangover_ms: int = 200
     residual_suppression: bool = False
@@ -34,8 +35,8 @@ class EchoSettings:
                          residual_suppression=self.residual_suppression)
 
     def gate(self) -> GateConfig:
-        return GateConfig(tail_ms=self.tail_ms, margin_db=self.margin_db,
-                          hangover_ms=self.hangover_ms)
+        return GateConfig(tail_ms=max(self.tail_ms, self.gate_tail_ms),
+                          margin_db=self.margin_db, hangover_ms=self.hangover_ms)
 
 
 class SpeexEcho:

@@ -16,11 +16,15 @@ CALLERS = ["zh01", "zh05", "zh06", "zh07", "zh08", "en01", "en03", "en06", "en07
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 @pytest.mark.parametrize(("level_db", "delay_ms"),
-                         [(-25, 60), (-25, 200), (-15, 60), (-10, 120), (-6, 60)])
+                         [(-25, 60), (-25, 200), (-15, 60), (-10, 120), (-6, 60),
+                          (-25, 350), (-25, 450)])
 def test_the_bots_own_echo_is_never_the_caller(
     bot_prompts: dict[str, np.ndarray], lang: str, level_db: float, delay_ms: int
 ) -> None:
-    run = run_call(bot_prompts[lang], spec=EchoSpec(level_db=level_db, delay_ms=delay_ms))
+    """Echo 350-450 ms late is beyond the canceller's 300 ms filter: the gate still explains
+    it (with a 300 ms gate tail, 17-30 false caller frames per prompt, runs of up to 17)."""
+    run = run_call(bot_prompts[lang], spec=EchoSpec(level_db=level_db, delay_ms=delay_ms),
+                   tail_s=1.0)
     flags = run.caller_flags
     assert max_run(flags) <= 1, f"{flags.sum()} caller frames, longest run {max_run(flags)}"
     assert flags.sum() <= 2
