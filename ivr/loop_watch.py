@@ -12,7 +12,8 @@ measures it in production as well as in the benchmark, so a stall is a number, n
   — usually the loop's).
 
 :class:`LagStats` is the pure part (lags in, figures out); :class:`LoopWatch` runs it on a loop
-with the clock it is given."""
+with the clock it is given. :func:`freeze_startup_heap` keeps what start-up built (modules,
+models' Python side, prompts, configuration) out of every later full collection."""
 
 from __future__ import annotations
 
@@ -84,6 +85,15 @@ class GcTimer:
         if self._installed:
             gc.callbacks.remove(self)
             self._installed = False
+
+
+def freeze_startup_heap() -> int:
+    """Once start-up is done: collect, then move every surviving object to the permanent
+    generation, so a full collection during calls walks only what calls created (measured: a
+    full collection held the loop 54 ms without this). Returns the number of objects frozen."""
+    gc.collect()
+    gc.freeze()
+    return gc.get_freeze_count()
 
 
 class LoopWatch:

@@ -10,6 +10,7 @@ import signal
 from ivr.banner import Launch, launch_from, local_mode, setup_lines
 from ivr.config import ROOT, Config
 from ivr.customers.idhash import IdHasher
+from ivr.loop_watch import freeze_startup_heap
 from ivr.server_key import server_key
 from ivr.startup import DEMO_CUSTOMERS, announce_when_ready, check_ports, seed_demo_customers
 from ivr.store.factory import StoreTarget
@@ -59,6 +60,7 @@ async def _serve(config: Config, launch: Launch) -> None:
         parts = "starting Rasa and the action server" if config.rasa.managed else \
             f"using the Rasa server at {config.rasa.url}"
         print(f"ivr: listening on http://{host}:{port}; {parts}", flush=True)
+        freeze_startup_heap()  # the process serves from here on: start-up's heap stays put
         readiness = runner.app[SERVICES].readiness
         announce = asyncio.create_task(announce_when_ready(
             readiness, config, launch, lambda line: print(line, flush=True)))

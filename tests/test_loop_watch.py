@@ -7,7 +7,7 @@ import gc
 
 import pytest
 
-from ivr.loop_watch import GcTimer, LagStats, LoopWatch
+from ivr.loop_watch import GcTimer, LagStats, LoopWatch, freeze_startup_heap
 from ivr.metrics import Metrics
 
 
@@ -69,3 +69,16 @@ def test_metrics_show_the_watchers_figures() -> None:
     assert "ivr_event_loop_lag_max_ms 80.0" in text
     assert "ivr_gc_gen2_collections_total 1" in text
     assert "# TYPE ivr_gc_gen2_pause_max_ms gauge\nivr_gc_gen2_pause_max_ms 12.0" in text
+
+
+def test_freezing_the_startup_heap_keeps_it_out_of_full_collections() -> None:
+    kept = [[i] for i in range(10_000)]  # what start-up built
+    try:
+        frozen = freeze_startup_heap()
+        assert frozen >= len(kept)
+        assert gc.get_freeze_count() == frozen
+        collected = {id(o) for o in gc.get_objects()}  # what a full collection walks
+        assert not any(id(o) in collected for o in kept)
+        assert id(kept) not in collected
+    finally:
+        gc.unfreeze()
