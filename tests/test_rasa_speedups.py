@@ -38,6 +38,19 @@ assert checks == [], checks
 assert warm_jieba()
 import jieba
 assert jieba.dt.initialized
+
+import asyncio, gc
+import rasa.core.run as run
+from ivr_rasa.speedups import install_heap_freeze
+loaded = []
+async def fake_load(model_path, endpoints, remote_storage, app, loop):
+    loaded.append(model_path)
+    return "agent"
+run.load_agent_on_start = fake_load
+assert install_heap_freeze() and install_heap_freeze()  # idempotent: wrapped once
+assert gc.get_freeze_count() == 0
+assert asyncio.run(run.load_agent_on_start("m", None, None, None, None)) == "agent"
+assert loaded == ["m"] and gc.get_freeze_count() > 10000  # Rasa's start-up heap, frozen
 print("ok")
 """
 

@@ -28,10 +28,16 @@ def run_server(argv: List[str]) -> None:
     sys.argv = ["rasa", "run", *argv, "--auth-token", token]
     from rasa.__main__ import main
 
-    from ivr_rasa.speedups import install_cached_validation, install_rule_index, warm_jieba
+    from ivr_rasa.speedups import (
+        install_cached_validation,
+        install_heap_freeze,
+        install_rule_index,
+        warm_jieba,
+    )
 
     install_cached_validation()
     install_rule_index()
+    install_heap_freeze()
     warm_jieba()
 
     main()

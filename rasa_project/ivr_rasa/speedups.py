@@ -13,6 +13,11 @@ on `ivr bench`, 20 calls: see README, "Where a turn's time goes").
    conversation once every remaining rule is shorter than the walk: the same keys, fewer tests.
 3. jieba loads its dictionary on the first sentence it cuts (~0.6 s of CPU inside the first
    call's first turn). :func:`warm_jieba` loads it while Rasa starts.
+4. A full garbage collection walks every live object: with TensorFlow, jieba's dictionary and
+   the trained model in memory, one held Rasa's event loop — every conversation's turn — for
+   tens of milliseconds, at the moment many turns were queued. :func:`install_heap_freeze`
+   freezes what loading built (``gc.freeze`` once the model is loaded), so later collections
+   walk only what conversations created.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from typing import Any, Dict, List, Set, Text
 log = logging.getLogger(__name__)
 _MARK = "_ivr_cached_validation"
 _INDEX_MARK = "_ivr_rule_index"
+_FREEZE_MARK = "_ivr_heap_freeze"
 
 
 def _patch_state(cls: Any, method: str, needs: str, mark: str, what: str) -> bool | None:
@@ -80,6 +86,32 @@ def warm_jieba() -> bool:
         return False
     jieba.setLogLevel(logging.WARNING)
     jieba.initialize()
+    return True
+
+
+def install_heap_freeze() -> bool:
+    """Wrap ``rasa.core.run.load_agent_on_start`` (looked up when the server starts) so the
+    heap is collected and frozen once the model is loaded (False when Rasa's layout differs)."""
+    import gc
+
+    import rasa.core.run as run
+
+    original = getattr(run, "load_agent_on_start", None)
+    if original is None:
+        log.warning("heap freeze: unknown Rasa layout")
+        return False
+    if getattr(original, _FREEZE_MARK, False):
+        return True
+
+    async def load_then_freeze(*args: Any, **kwargs: Any) -> Any:
+        agent = await original(*args, **kwargs)
+        gc.collect()
+        gc.freeze()
+        log.info("heap frozen after loading the model: %d objects", gc.get_freeze_count())
+        return agent
+
+    setattr(load_then_freeze, _FREEZE_MARK, True)
+    run.load_agent_on_start = load_then_freeze
     return True
 
 
