@@ -46,15 +46,18 @@ class LagStats:
 
 @dataclass
 class GcStats:
+    long_s: float = 0.02  # a pause longer than this is counted in ``long_pauses``
     collections: list[int] = field(default_factory=lambda: [0, 0, 0])
     pause_s: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0])
     max_pause_s: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0])
+    long_pauses: int = 0
 
     def record(self, generation: int, pause_s: float) -> None:
         g = min(max(generation, 0), 2)
         self.collections[g] += 1
         self.pause_s[g] += pause_s
         self.max_pause_s[g] = max(self.max_pause_s[g], pause_s)
+        self.long_pauses += pause_s > self.long_s
 
 
 class GcTimer:
@@ -136,4 +139,5 @@ class LoopWatch:
             **{f"gc_gen{n}_collections_total": g.collections[n] for n in range(3)},
             **{f"gc_gen{n}_pause_seconds_total": round(g.pause_s[n], 4) for n in range(3)},
             **{f"gc_gen{n}_pause_max_ms": round(g.max_pause_s[n] * 1000, 2) for n in range(3)},
+            "gc_pauses_over_20ms_total": g.long_pauses,
         }
