@@ -13,8 +13,15 @@ the same envelope) by ``return_margin_db`` (double talk). The second test is wha
 right when the canceller is wrong: after the echo path's delay changes (network jitter, a busy
 phone or server) the canceller needs a second or more to re-learn it and its residual rises to
 the echo's own level, but the line is no louder than the echo path makes it; a caller talking
-over the bot raises the line itself. Until ``min_learn_frames`` frames of echo have been seen,
-conservative prior levels are used; frames before a delayed echo reaches the line teach nothing."""
+over the bot raises the line itself.
+
+Frames with something on the line teach from the start; silent frames (a line without echo)
+only once the bot has been audible for ``tail_ms`` — before that a delayed echo may simply not
+have arrived yet, and silence would teach levels far too low for it. Until ``min_learn_frames``
+frames were learned a conservative prior echo level is used and the raw line is not tested (so
+a caller is heard as reliably as before); once the bot has been audible for the tail, frames
+are taken whatever they look like until that many were learned (a loud echo cannot lock the
+gate on its prior)."""
 
 from __future__ import annotations
 
@@ -58,7 +65,6 @@ class GateConfig:
     # a canceller that lost track of the echo path (its delay changed) leaves a loud residual,
     # but the line itself stays as loud as the echo path makes it.
     return_margin_db: float = 6.0
-    prior_return_db: float = -6.0  # echo return assumed before learning (a loud echo)
     noise_margin_db: float = 9.0  # ... and this far above the residual's noise floor
     # Double-talk hangover: after a caller frame, audible frames stay the caller's this long
     # (speech has weak frames between strong ones; echo alone never starts a hangover).
@@ -102,6 +108,7 @@ class EchoGate:
         self._return: deque[float] = deque(maxlen=self.config.learn_frames)
         self._floor = self.config.initial_floor_dbfs
         self._hold = 0
+        self._bot_frames = 0  # frames the bot was audible, since the call started
         self.frames = 0
         self.caller_frames = 0
 
@@ -113,10 +120,11 @@ class EchoGate:
         return float(np.percentile(np.fromiter(self._echo, float), self.config.percentile))
 
     @property
-    def return_level_db(self) -> float:
-        """The echo return (raw line level relative to the reference envelope) now assumed."""
+    def return_level_db(self) -> float | None:
+        """The echo return (raw line level relative to the reference envelope) learned, or
+        None while too little was learned."""
         if len(self._return) < self.config.min_learn_frames:
-            return self.config.prior_return_db
+            return None
         return float(np.percentile(np.fromiter(self._return, float), self.config.percentile))
 
     @property
@@ -134,8 +142,9 @@ class EchoGate:
         bot_active = ref_env > c.bot_active_dbfs
         echo = self.echo_level_db
         above_noise = out_db > self._floor + c.noise_margin_db
-        double_talk = (out_db > ref_env + echo + c.margin_db
-                       and mic_db > ref_env + self.return_level_db + c.return_margin_db)
+        echo_return = self.return_level_db
+        double_talk = out_db > ref_env + echo + c.margin_db and (
+            echo_return is None or mic_db > ref_env + echo_return + c.return_margin_db)
         caller = above_noise and (not bot_active or double_talk)
         if caller:
             self._hold = c.hangover_frames
@@ -143,12 +152,13 @@ class EchoGate:
             self._hold -= 1
             caller = above_noise
         # Only frames the echo explains teach the echo levels (double talk cannot drag the
-        # thresholds up to the caller's level), and only once the echo is on the line (the
-        # silence before a delayed echo arrives cannot pull them down). Until enough were seen,
-        # take every such frame.
+        # thresholds up to the caller's level); silent ones only once the bot has been audible
+        # for the echo tail (the silence before a delayed echo arrives cannot pull them down).
+        self._bot_frames += bot_active
+        settled = self._bot_frames > c.tail_frames
         on_line = mic_db > self._floor + c.noise_margin_db
-        if bot_active and on_line and (
-                not (double_talk or caller) or len(self._echo) < c.min_learn_frames):
+        if bot_active and (on_line or settled) and (
+                not (double_talk or caller) or (settled and len(self._echo) < c.min_learn_frames)):
             self._echo.append(out_db - ref_env)
             self._return.append(mic_db - ref_env)
         self._track_floor(out_db)
