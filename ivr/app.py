@@ -246,6 +246,7 @@ def _services_ctx(config: Config, twilio: TwilioAdapter
                                         no_input_ms=config.asr.no_input_ms,
                                         max_utterance_ms=config.asr.max_utterance_ms),
                 vad_aggressiveness=config.asr.vad_aggressiveness,
+                vad_hangover=config.asr.vad_hangover,
                 echo=echo_factory(config),
             )
             campaigns = open_campaign_service(  # the dialer starts once `hub` exists

@@ -171,6 +171,9 @@ class AsrConfig:
     # 360 -> 260 ms), at ~1.7x the decoding CPU. 0 keeps the model's own.
     frames_per_chunk: int = 6
     vad_aggressiveness: int = 2
+    # WebRTC VAD keeps calling 60-100 ms of silence after speech "speech" (its hangover);
+    # false ends each answer's silence count at the last voiced frame instead.
+    vad_hangover: bool = False
     min_speech_ms: int = 120
     end_silence_ms: int = 450
     no_input_ms: int = 6000

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ivr.config import ROOT, Config, load_config
+from ivr.config import ROOT, AsrConfig, Config, load_config
 from ivr.core.errors import ConfigError, ErrorCode
 from ivr.core.types import Language
 
@@ -52,6 +52,7 @@ managed = false
 timeout_s = 2
 [asr]
 vad_aggressiveness = 3
+vad_hangover = true
 [tts]
 volume = 0.5
 [call]
@@ -66,6 +67,7 @@ default_language = "en"
     assert config.rasa.managed is False
     assert config.rasa.timeout_s == 2.0 and isinstance(config.rasa.timeout_s, float)
     assert config.asr.vad_aggressiveness == 3
+    assert config.asr.vad_hangover is True and AsrConfig().vad_hangover is False
     assert config.tts.volume == 0.5
     assert config.call.default_language is Language.EN
     # Untouched settings keep their defaults.

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ivr.core.audio import SAMPLE_WIDTH
+from ivr.core.sliding import SlidingPercentile
 
 FULL_SCALE_DB = 20 * math.log10(32768.0)
 FLOOR_DB = -100.0
@@ -104,8 +105,9 @@ class EchoGate:
     def __init__(self, config: GateConfig | None = None) -> None:
         self.config = config or GateConfig()
         self._refs: deque[float] = deque(maxlen=self.config.tail_frames)
-        self._echo: deque[float] = deque(maxlen=self.config.learn_frames)
-        self._return: deque[float] = deque(maxlen=self.config.learn_frames)
+        # Learned levels, kept sorted: a percentile read costs O(1) on every frame.
+        self._echo = SlidingPercentile(self.config.learn_frames, self.config.percentile)
+        self._return = SlidingPercentile(self.config.learn_frames, self.config.percentile)
         self._floor = self.config.initial_floor_dbfs
         self._hold = 0
         self._bot_frames = 0  # frames the bot was audible, since the call started
@@ -117,7 +119,7 @@ class EchoGate:
         """The residual echo level (dB relative to the reference envelope) now assumed."""
         if len(self._echo) < self.config.min_learn_frames:
             return self.config.prior_echo_db
-        return float(np.percentile(np.fromiter(self._echo, float), self.config.percentile))
+        return self._echo.value()
 
     @property
     def return_level_db(self) -> float | None:
@@ -125,7 +127,7 @@ class EchoGate:
         None while too little was learned."""
         if len(self._return) < self.config.min_learn_frames:
             return None
-        return float(np.percentile(np.fromiter(self._return, float), self.config.percentile))
+        return self._return.value()
 
     @property
     def noise_floor_db(self) -> float:

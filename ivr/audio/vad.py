@@ -2,16 +2,30 @@
 
 from __future__ import annotations
 
+import ctypes
+import logging
 import math
+from collections.abc import Callable
+from functools import cache
 from typing import Protocol
 
 import numpy as np
 import webrtcvad
 
+try:  # the compiled half of py-webrtcvad, which also exports the C VAD's own functions
+    import _webrtcvad
+except ImportError:  # pragma: no cover - another build of the package
+    _webrtcvad = None
+
 from ivr.core.audio import SAMPLE_WIDTH
 
 VAD_FRAME_MS = (10, 20, 30)
 WEBRTC_RATES = (8000, 16000, 32000, 48000)
+log = logging.getLogger(__name__)
+# The C VAD's per-frame decision: 0 silence, 1 speech, > 1 a "hangover" frame (silence the
+# VAD still calls speech for a few frames after speech ends). The Python binding collapses
+# > 1 into True; the core entry points below return it as it is.
+RawDecide = Callable[[bytes], int]
 
 
 class Vad(Protocol):
@@ -30,9 +44,16 @@ def check_frame(frame: bytes, rate: int) -> None:
 
 
 class WebRtcVad:
-    """Google WebRTC VAD; ``aggressiveness`` 0 (permissive) to 3 (strict)."""
+    """Google WebRTC VAD; ``aggressiveness`` 0 (permissive) to 3 (strict).
 
-    def __init__(self, rate: int, aggressiveness: int = 2) -> None:
+    ``hangover=False`` drops the VAD's built-in hangover: after speech the C VAD keeps calling
+    3-5 silent frames speech (60-100 ms at 20 ms frames, by aggressiveness), which delays the
+    end of every answer by that much. Without it a frame is speech only when the VAD's own
+    models say so. Falls back to the binding's decision (with hangover, a warning logged)
+    when the compiled module does not export the core functions.
+    """
+
+    def __init__(self, rate: int, aggressiveness: int = 2, *, hangover: bool = True) -> None:
         if rate not in WEBRTC_RATES:
             raise ValueError(f"WebRTC VAD supports {WEBRTC_RATES} Hz, not {rate}")
         if not 0 <= aggressiveness <= 3:
@@ -40,10 +61,50 @@ class WebRtcVad:
         self.rate = rate
         self.aggressiveness = aggressiveness
         self._vad = webrtcvad.Vad(aggressiveness)
+        self._raw = None if hangover else _raw_decider(self._vad, rate)
+        self.hangover = self._raw is None
 
     def is_speech(self, frame: bytes) -> bool:
         check_frame(frame, self.rate)
+        if self._raw is not None:
+            return self._raw(bytes(frame)) == 1
         return bool(self._vad.is_speech(frame, self.rate))
+
+
+@cache
+def _core_functions() -> dict[int, Callable[..., int]] | None:
+    if _webrtcvad is None:
+        return None
+    try:
+        lib = ctypes.CDLL(_webrtcvad.__file__)
+        functions: dict[int, Callable[..., int]] = {}
+        for rate in WEBRTC_RATES:
+            fn = getattr(lib, f"WebRtcVad_CalcVad{rate // 1000}khz")
+            fn.restype = ctypes.c_int
+            fn.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_size_t]
+            functions[rate] = fn
+    except (OSError, AttributeError) as err:
+        log.warning("WebRTC VAD without hangover unavailable (%s); using the binding's", err)
+        return None
+    return functions
+
+
+def _raw_decider(vad: webrtcvad.Vad, rate: int) -> RawDecide | None:
+    """The core decision for ``vad``'s own state (initialised, mode set by the binding)."""
+    functions = _core_functions()
+    if functions is None:
+        return None
+    get_pointer = ctypes.pythonapi.PyCapsule_GetPointer
+    get_pointer.restype = ctypes.c_void_p
+    get_pointer.argtypes = [ctypes.py_object, ctypes.c_char_p]
+    handle = vad._vad  # keeps the capsule (and the C state it owns) alive with ``vad``
+    pointer = get_pointer(handle, b"WebRtcVadPtr")
+    calc = functions[rate]
+
+    def decide(frame: bytes) -> int:
+        return int(calc(pointer, frame, len(frame) // SAMPLE_WIDTH))
+
+    return decide
 
 
 def frame_dbfs(frame: bytes) -> float:

@@ -45,6 +45,7 @@ class DriverFactory:
     policy: CallPolicy
     endpoint: EndpointConfig
     vad_aggressiveness: int
+    vad_hangover: bool = False
     canceller: EchoCancellerFactory = PassThroughCanceller
     gate: BargeInGateFactory = OpenGate
     # One object per call that is both (a gate that must see every frame the canceller sees).
@@ -67,8 +68,8 @@ class DriverFactory:
 
         canceller, gate = self.echo(start.rate) if self.echo is not None else \
             (self.canceller(start.rate), self.gate(start.rate))
-        listener = Listener(start.rate, WebRtcVad(start.rate, self.vad_aggressiveness),
-                            self.endpoint, open_stream, emit, clock.now,
+        vad = WebRtcVad(start.rate, self.vad_aggressiveness, hangover=self.vad_hangover)
+        listener = Listener(start.rate, vad, self.endpoint, open_stream, emit, clock.now,
                             canceller=canceller, gate=gate, played=played)
         playback = Playback(channel.send_audio, rate=start.rate, frame_ms=start.frame_ms,
                             clock=clock, played=played, report=emit, lead_ms=start.lead_ms)

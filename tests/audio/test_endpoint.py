@@ -15,6 +15,7 @@ from ivr.audio.mulaw import pcm16_to_ulaw, ulaw_to_pcm16
 from ivr.audio.resample import resample
 from ivr.audio.vad import WebRtcVad
 from ivr.core.audio import frame_bytes
+from ivr.sim.wavio import voiced_span_ms
 
 START = EndpointEventType.SPEECH_START
 END = EndpointEventType.SPEECH_END
@@ -133,10 +134,11 @@ LEAD_MS = 1000
 TAIL_MS = 2000
 
 
-def run_clip(pcm: bytes, rate: int, config: EndpointConfig) -> list[EndpointEvent]:
+def run_clip(pcm: bytes, rate: int, config: EndpointConfig,
+             hangover: bool = True) -> list[EndpointEvent]:
     """Silence + clip + silence through WebRTC VAD and the endpointer; re-arm after each end."""
     audio = bytes(frame_bytes(rate, LEAD_MS)) + pcm + bytes(frame_bytes(rate, TAIL_MS))
-    vad = WebRtcVad(rate, 2)
+    vad = WebRtcVad(rate, 2, hangover=hangover)
     ep = Endpointer(config)
     ep.arm(0)
     n = frame_bytes(rate, 20)
@@ -179,14 +181,38 @@ def test_real_sentences_are_one_turn(real_speech: dict[str, bytes], rate: int) -
         assert types[2:] in ([], [EndpointEventType.NO_INPUT]), name
 
 
-def test_default_450ms_splits_only_long_pauses(real_speech: dict[str, bytes]) -> None:
-    """Measured: 450 ms ends en03 (a 540 ms rhetorical pause) and zh08 (460 ms) early."""
+@pytest.mark.parametrize("hangover", [True, False])
+def test_default_450ms_splits_only_long_pauses(real_speech: dict[str, bytes],
+                                               hangover: bool) -> None:
+    """Measured: 450 ms ends en03 (a 540 ms rhetorical pause, 640 ms without the VAD's
+    hangover) and zh08 (460 / 560 ms) early; the other pauses are at most 200 / 260 ms."""
     split = []
     for name in SENTENCES:
-        events = run_clip(telephone(real_speech[name]), 8000, EndpointConfig())
+        events = run_clip(telephone(real_speech[name]), 8000, EndpointConfig(), hangover)
         if sum(e.type is END for e in events) > 1:
             split.append(name)
     assert set(split) <= {"en03", "zh08"}
+
+
+@pytest.mark.parametrize("rate", [8000, 16000])
+def test_without_hangover_an_answer_ends_at_its_last_voice(real_speech: dict[str, bytes],
+                                                           rate: int) -> None:
+    """The VAD's hangover calls 60-100 ms of trailing silence speech; without it the end
+    silence starts at the last voiced frame, so every answer ends that much sooner."""
+    config = EndpointConfig(end_silence_ms=700)
+    for name in SENTENCES:
+        pcm = real_speech[name]
+        audio = pcm if rate == 16000 else telephone(pcm)
+        voiced_end = LEAD_MS + voiced_span_ms(audio, rate)[1]
+        ends = {}
+        for hangover in (True, False):
+            events = run_clip(audio, rate, config, hangover)
+            assert [e.type for e in events][:2] == [START, END], (name, hangover)
+            ends[hangover] = events[1].last_voiced_ms
+        # Measured: 60-100 ms sooner in every clip; 240 ms before to 100 ms after the last
+        # frame above -45 dBFS (some clips fade out, some end in quiet voiced breath).
+        assert 40 <= ends[True] - ends[False] <= 120, name
+        assert ends[False] <= voiced_end + 120, name
 
 
 def test_digit_string_needs_longer_end_silence(real_speech: dict[str, bytes]) -> None:

@@ -53,6 +53,23 @@ def test_webrtc_rejects_silence_and_quiet_noise(rate: int) -> None:
         assert speech_ratio(WebRtcVad(rate, 2), white_noise(rate, 3.0, level)) < 0.05
 
 
+@pytest.mark.parametrize("rate", [8000, 16000])
+def test_webrtc_without_hangover_drops_only_trailing_frames(real_speech: dict[str, bytes],
+                                                            rate: int) -> None:
+    """Without the hangover a frame is speech only when the VAD's models say so: the same
+    frames as the binding's decision minus short runs right after speech."""
+    for name, pcm in real_speech.items():
+        audio = pcm if rate == 16000 else telephone(pcm)
+        with_hangover, raw = WebRtcVad(rate, 2), WebRtcVad(rate, 2, hangover=False)
+        assert with_hangover.hangover and not raw.hangover
+        flags = [(with_hangover.is_speech(f), raw.is_speech(f)) for f in frames(audio, rate)]
+        assert all(h for h, r in flags if r), name  # raw speech is always speech
+        dropped = [i for i, (h, r) in enumerate(flags) if h and not r]
+        assert dropped, name
+        for i in dropped:  # each dropped frame follows raw speech by at most 5 frames
+            assert any(flags[j][1] for j in range(max(0, i - 5), i)), (name, i)
+
+
 def test_energy_vad_on_real_speech_and_noise(real_speech: dict[str, bytes]) -> None:
     for name, pcm in real_speech.items():
         assert speech_ratio(EnergyVad(16000), pcm) > 0.45, name
