@@ -72,6 +72,10 @@ class AttemptState(StrEnum):
 
 ACTIVE_ATTEMPTS = (AttemptState.DIALING, AttemptState.INITIATED, AttemptState.RINGING,
                    AttemptState.IN_PROGRESS)
+# Closed on the IVR's side while the call may still be up at the provider: the session ended
+# (completed) or a machine answered (voicemail; the hang-up is requested). Such an attempt
+# keeps its campaign line until ``line_released_at`` is set (ivr.campaigns.dialer).
+LINE_AFTER_CLOSE = (AttemptState.COMPLETED, AttemptState.VOICEMAIL)
 UNREACHED_ATTEMPTS = (AttemptState.BUSY, AttemptState.NO_ANSWER, AttemptState.FAILED,
                       AttemptState.CANCELED, AttemptState.VOICEMAIL, AttemptState.ERROR)
 
@@ -140,6 +144,8 @@ class Attempt:
     answered_at: datetime | None = None
     ended_at: datetime | None = None
     worker: str = ""  # the worker that placed the call
+    # The provider's final status came (or stopped being waited for): the line is free.
+    line_released_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

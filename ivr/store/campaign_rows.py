@@ -72,7 +72,7 @@ def attempt_from(row: Row) -> Attempt:
             outcome=row["outcome"], voicemail_action=row["voicemail_action"],
             error=row["error"], dialed_at=time_from_db(row["dialed_at"]),
             answered_at=time_from_db(row["answered_at"]), ended_at=time_from_db(row["ended_at"]),
-            worker=row["worker"])
+            worker=row["worker"], line_released_at=time_from_db(row["line_released_at"]))
     except (ValueError, TypeError, AssertionError) as err:
         raise StoreError(f"corrupt campaign attempt {row['id']!r}: {err}") from err
 

@@ -16,6 +16,8 @@ from datetime import datetime
 from typing import Any
 
 from ivr.campaigns.model import (
+    ACTIVE_ATTEMPTS,
+    LINE_AFTER_CLOSE,
     Attempt,
     AttemptState,
     Campaign,
@@ -40,6 +42,8 @@ ALL_CAMPAIGNS = "*"  # a do-not-call entry for every campaign
 _DUE = ("campaign_id = ? AND state IN ('queued', 'retrying') AND (next_at IS NULL OR"
         " next_at <= ?) AND (lease_owner IS NULL OR lease_until <= ?)")
 _DUE_ORDER = "COALESCE(next_at, created_at), customer_id"
+_WAITING_LINE = f"state IN ({sql_in(LINE_AFTER_CLOSE)}) AND line_released_at IS NULL"
+_HOLDS_LINE = f"(state IN ({sql_in(ACTIVE_ATTEMPTS)}) OR ({_WAITING_LINE}))"
 
 
 class SqlCampaignStore(SqlStore):
@@ -207,6 +211,30 @@ class SqlCampaignStore(SqlStore):
             f"UPDATE campaign_attempts SET {clause} WHERE id = ?{where} RETURNING *",
             (*params, attempt_id))
         return attempt_from(rows[0]) if rows else None
+
+    async def count_lines_held(self, campaign_id: str) -> int:
+        """The campaign's attempts that may still have a call up at the provider: active
+        ones, and completed or voicemail ones whose line is not released yet."""
+        rows = await self._db.fetch(
+            f"SELECT COUNT(*) FROM campaign_attempts WHERE campaign_id = ? AND {_HOLDS_LINE}",
+            (campaign_id,))
+        return int(rows[0][0])
+
+    async def release_line(self, attempt_id: str, now: datetime) -> Attempt | None:
+        """Record that the attempt's call is over at the provider; None when it was
+        recorded already (or the attempt is missing)."""
+        rows = await self._write_rows(
+            "UPDATE campaign_attempts SET line_released_at = ?"
+            " WHERE id = ? AND line_released_at IS NULL RETURNING *", (now, attempt_id))
+        return attempt_from(rows[0]) if rows else None
+
+    async def release_stale_lines(self, dialed_before: datetime, now: datetime) -> int:
+        """Release the lines of completed or voicemail attempts dialled before
+        ``dialed_before`` that still wait for their final status; returns how many."""
+        rows = await self._write_rows(
+            f"UPDATE campaign_attempts SET line_released_at = ? WHERE {_WAITING_LINE}"
+            " AND COALESCE(dialed_at, created_at) < ? RETURNING 1", (now, dialed_before))
+        return len(rows)
 
     async def get_attempt(self, attempt_id: str) -> Attempt | None:
         rows = await self._db.fetch("SELECT * FROM campaign_attempts WHERE id = ?",

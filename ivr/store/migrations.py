@@ -185,6 +185,17 @@ MIGRATIONS: tuple[Migration, ...] = (
             "ALTER TABLE campaign_attempts ADD COLUMN worker TEXT NOT NULL DEFAULT ''",
         ),
     ),
+    Migration(
+        9,
+        "campaign attempts: when the provider's final status freed the call's line",
+        (
+            "ALTER TABLE campaign_attempts ADD COLUMN line_released_at TEXT",
+            # Attempts closed before this version are taken as over: their lines are free.
+            "UPDATE campaign_attempts SET line_released_at = COALESCE(ended_at, created_at)"
+            " WHERE state IN ('completed', 'voicemail')",
+            "CREATE INDEX campaign_attempts_line ON campaign_attempts (state, line_released_at)",
+        ),
+    ),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 

@@ -176,4 +176,14 @@ PG_MIGRATIONS: tuple[Migration, ...] = (
             f"ALTER TABLE campaign_attempts ADD COLUMN worker {T} NOT NULL DEFAULT ''",
         ),
     ),
+    Migration(
+        9,
+        "campaign attempts: when the provider's final status freed the call's line",
+        (
+            f"ALTER TABLE campaign_attempts ADD COLUMN line_released_at {TS}",
+            "UPDATE campaign_attempts SET line_released_at = COALESCE(ended_at, created_at)"
+            " WHERE state IN ('completed', 'voicemail')",
+            "CREATE INDEX campaign_attempts_line ON campaign_attempts (state, line_released_at)",
+        ),
+    ),
 )

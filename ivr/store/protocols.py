@@ -166,6 +166,21 @@ class CampaignStore(Protocol):
                              from_states: Sequence[AttemptState] | None = None,
                              **fields: Any) -> Attempt | None: ...
 
+    async def count_lines_held(self, campaign_id: str) -> int:
+        """The campaign's attempts that may still have a call up at the provider: active
+        ones, and completed or voicemail ones whose line is not released yet."""
+        ...
+
+    async def release_line(self, attempt_id: str, now: datetime) -> Attempt | None:
+        """Record that the attempt's call is over at the provider; None when it was
+        recorded already (or the attempt is missing)."""
+        ...
+
+    async def release_stale_lines(self, dialed_before: datetime, now: datetime) -> int:
+        """Release the lines of completed or voicemail attempts dialled before
+        ``dialed_before`` that still wait for their final status; returns how many."""
+        ...
+
     async def get_attempt(self, attempt_id: str) -> Attempt | None: ...
 
     async def attempt_by_sid(self, call_sid: str) -> Attempt | None: ...

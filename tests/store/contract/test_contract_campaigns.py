@@ -139,3 +139,42 @@ async def test_do_not_call(store: CampaignStore) -> None:
     assert await store.is_dnc("c1", "u1") and await store.is_dnc("c1", "u9")
     assert not await store.is_dnc("c1", "u3")
     assert await store.list_dnc("c1") == [("u1", "asked"), ("u2", "asked"), ("u9", "global")]
+
+
+async def test_lines_are_held_until_the_final_status_or_the_stale_bound(
+        store: CampaignStore) -> None:
+    await _campaign(store, 5)
+    await _campaign(store, 1, cid="c2")
+    for target in await store.due_targets("c1", T0, 5) + await store.due_targets("c2", T0, 1):
+        assert await store.begin_attempt(target, f"at-{target.campaign_id}-"
+                                         f"{target.customer_id}", T0, "A") is not None
+    assert await store.count_lines_held("c1") == 5  # dialling: the request may make a call
+    assert await store.count_lines_held("c2") == 1
+    closed = {"u000": AttemptState.COMPLETED, "u001": AttemptState.VOICEMAIL,
+              "u002": AttemptState.ERROR, "u003": AttemptState.UNKNOWN}
+    for customer_id, state in closed.items():
+        await store.update_attempt(f"at-c1-{customer_id}", state=state, dialed_at=T0)
+    await store.update_attempt("at-c1-u004", state=AttemptState.IN_PROGRESS)
+    # completed and voicemail wait for the provider's final status; error and unknown don't
+    assert await store.count_lines_held("c1") == 3
+
+    later = T0 + timedelta(seconds=20)
+    released = await store.release_line("at-c1-u000", later)
+    assert released is not None and released.line_released_at == later
+    assert released.state is AttemptState.COMPLETED
+    assert await store.release_line("at-c1-u000", later + LEASE) is None  # once
+    again = await store.get_attempt("at-c1-u000")
+    assert again is not None and again.line_released_at == later
+    assert await store.release_line("missing", later) is None
+    assert await store.count_lines_held("c1") == 2
+
+    # a line released early is held again while its attempt is active (a late progress)
+    assert await store.release_line("at-c1-u004", later) is not None
+    assert await store.count_lines_held("c1") == 2
+
+    assert await store.release_stale_lines(T0, later) == 0  # dialled at T0: not before it
+    assert await store.release_stale_lines(T0 + timedelta(seconds=1), later) == 1
+    stale = await store.get_attempt("at-c1-u001")
+    assert stale is not None and stale.line_released_at == later
+    assert await store.count_lines_held("c1") == 1
+    assert await store.count_lines_held("c2") == 1
