@@ -1,12 +1,25 @@
 """The dialer: picks due targets of running campaigns and places their calls.
 
-Per campaign, at most ``policy.max_concurrent`` targets are dialling or on a call (over every
-worker), and calls start at most ``policy.calls_per_second`` per second. Each worker's dialer
-leases only as many due targets as it has free call slots (``claim_due``: two workers never
-get the same target; a lease that runs out returns the target to the queue), so calls spread
-over the workers with capacity. Before each request the attempt is written as ``dialing``
-(``begin_attempt``), so a crash between that write and the provider's answer leaves a trace
-that ``reconcile`` turns into ``unknown`` instead of a second call.
+Per campaign, at most ``policy.max_concurrent`` lines are held (over every worker), and calls
+start at most ``policy.calls_per_second`` per second.
+
+A line is a call that may be up at the provider, as a trunk with a channel limit counts it
+(``count_lines_held``). An attempt holds one from ``begin_attempt`` on while it is active
+(``dialing``, ``initiated``, ``ringing``, ``in_progress``), and after the IVR closed it as
+``completed`` (the call session ended) or ``voicemail`` (a machine answered; the hang-up is
+only requested) until the provider's final status (completed, busy, no answer, failed,
+canceled) sets ``line_released_at``. When that status is lost, ``outcomes.sweep_stale``
+releases the line ``stale_after_s`` after the dial. A refused dial (``error``: no call
+exists), an attempt closed by its final status, and one declared ``unknown`` (a restart, a
+lost status, a dial whose outcome is unknown) hold none; a late progress report that makes
+an unknown attempt active again makes it hold its line again.
+
+Each worker's dialer leases only as many due targets as it has free call slots
+(``claim_due``: two workers never get the same target; a lease that runs out returns the
+target to the queue), so calls spread over the workers with capacity. Before each request
+the attempt is written as ``dialing`` (``begin_attempt``), so a crash between that write
+and the provider's answer leaves a trace that ``reconcile`` turns into ``unknown`` instead
+of a second call.
 """
 
 from __future__ import annotations
@@ -20,7 +33,6 @@ from ivr.campaigns.context import CampaignContext
 from ivr.campaigns.model import (
     CALLBACK_SOURCE,
     DUE_STATES,
-    LIVE_STATES,
     AttemptState,
     Campaign,
     Target,
@@ -66,8 +78,8 @@ class Dialer:
         return pacer
 
     async def _free(self, campaign: Campaign) -> int:
-        counts = await self.ctx.store.state_counts(campaign.id)
-        free = campaign.policy.max_concurrent - sum(counts[s.value] for s in LIVE_STATES)
+        held = await self.ctx.store.count_lines_held(campaign.id)
+        free = campaign.policy.max_concurrent - held
         if self.ctx.capacity is not None:
             free = min(free, await self.ctx.capacity() - len(self._inflight))
         return free

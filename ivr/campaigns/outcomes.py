@@ -22,7 +22,7 @@ from ivr.campaigns.model import (
     TargetState,
 )
 from ivr.campaigns.policy import Policy
-from ivr.campaigns.retry import PROGRESS_RANK, STATUS_STATES, next_attempt_at
+from ivr.campaigns.retry import FINAL_PROGRESS, PROGRESS_RANK, STATUS_STATES, next_attempt_at
 from ivr.core.errors import ProviderApiError
 from ivr.core.types import Language
 from ivr.telephony.provider import AnsweredBy, CallProgress, VoicemailControl
@@ -56,14 +56,19 @@ async def on_call_status(ctx: CampaignContext, call_sid: str, progress: CallProg
     if answered_by is not None:
         attempt = await _answered_by(ctx, attempt, answered_by)
     state = STATUS_STATES.get(progress) if progress is not None else None
-    if state is None or attempt.state not in _OPEN_ATTEMPTS:
+    if state is None:
         return
-    if state in PROGRESS_RANK:
-        await _progress(ctx, attempt, state)
-    elif state is AttemptState.COMPLETED:
-        await reached(ctx, attempt, None)
-    else:
-        await unreached(ctx, attempt, state)
+    if attempt.state in _OPEN_ATTEMPTS:
+        if state in PROGRESS_RANK:
+            await _progress(ctx, attempt, state)
+        elif state is AttemptState.COMPLETED:
+            await reached(ctx, attempt, None)
+        else:
+            await unreached(ctx, attempt, state)
+    if progress in FINAL_PROGRESS:
+        # The provider's final status: the call is over, even when the session ended or
+        # voicemail closed the attempt before it; the campaign may use the line again.
+        await ctx.store.release_line(attempt.id, ctx.now())
 
 
 async def _answered_by(ctx: CampaignContext, attempt: Attempt,
@@ -222,8 +227,15 @@ async def reconcile(ctx: CampaignContext, worker: str | None = None) -> int:
 
 
 async def sweep_stale(ctx: CampaignContext) -> int:
-    """Calls placed long ago with no final status (lost callbacks) become ``unknown``."""
+    """Calls placed long ago with no final status (lost callbacks) become ``unknown``, and
+    attempts closed long ago that still wait for the provider's final status (completed,
+    voicemail) release their lines: a lost callback holds a line ``stale_after_s`` at most.
+    Returns the attempts marked unknown."""
     cutoff = ctx.now() - timedelta(seconds=ctx.settings.stale_after_s)
+    released = await ctx.store.release_stale_lines(cutoff, ctx.now())
+    if released:
+        log.warning("%d call line(s) released without a final status from the provider "
+                    "within %.0f s of the dial", released, ctx.settings.stale_after_s)
     live = (AttemptState.INITIATED, AttemptState.RINGING, AttemptState.IN_PROGRESS)
     marked = 0
     for attempt in await ctx.store.list_attempts(states=live):

@@ -20,6 +20,8 @@ STATUS_STATES: dict[CallProgress, AttemptState] = {
 }
 PROGRESS_RANK = {AttemptState.DIALING: 0, AttemptState.INITIATED: 1, AttemptState.RINGING: 2,
                  AttemptState.IN_PROGRESS: 3}
+# The provider's last report on a call: the call is over.
+FINAL_PROGRESS = frozenset(p for p, s in STATUS_STATES.items() if s not in PROGRESS_RANK)
 
 
 def backoff(policy: Policy, attempts_made: int) -> timedelta:
