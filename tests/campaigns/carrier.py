@@ -44,9 +44,13 @@ class Posted:
     status: int
 
 
+# The statuses after which a call is over: its channel is free before the callback is sent.
+FINAL_STATUSES = frozenset({"completed", "busy", "no-answer", "failed", "canceled"})
+
+
 @dataclass
 class _Live:
-    count: int = 0
+    up: set[str] = field(default_factory=set)  # the sids of the calls using a channel
     peak: int = 0
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
@@ -107,6 +111,8 @@ class FakeCarrier(FakeTwilioRest):
 
     async def _status(self, call: PlacedCall, status: str) -> None:
         self.calls[call.sid].status = status
+        if status in FINAL_STATUSES:  # as on a real network: the call ends, then is reported
+            self._live.up.discard(call.sid)
         await self._post(call.status_url, call, CallStatus=status,
                          SequenceNumber=str(sum(p.form["CallSid"] == call.sid
                                                 for p in self.posted)))
@@ -114,8 +120,8 @@ class FakeCarrier(FakeTwilioRest):
     async def _network(self, call: PlacedCall, amd_url: str) -> None:
         plan = self.plans.get(call.to)
         step = plan.pop(0) if plan else self.default
-        self._live.count += 1
-        self._live.peak = max(self._live.peak, self._live.count)
+        self._live.up.add(call.sid)
+        self._live.peak = max(self._live.peak, len(self._live.up))
         try:
             await asyncio.sleep(0.01)
             await self._status(call, "initiated")
@@ -135,7 +141,7 @@ class FakeCarrier(FakeTwilioRest):
         except Exception as err:  # surfaced by the tests through ``errors``
             self.errors.append(f"{call.sid}: {type(err).__name__}: {err}")
         finally:
-            self._live.count -= 1
+            self._live.up.discard(call.sid)
 
     async def _hung_up(self, sid: str) -> None:
         loop = asyncio.get_running_loop()
