@@ -39,6 +39,7 @@ class DialerSettings:
     caller_id: str  # From number for calls and SMS
     poll_s: float = 1.0
     stale_after_s: float = 7200.0
+    line_grace_s: float = 120.0
     rules_every_s: float = 300.0
     worker: str = ""  # this worker's name: its dials and leases carry it
     lease_s: float = 30.0  # a claimed target goes back to the queue after this, undialled

@@ -9,10 +9,10 @@ A line is a call that may be up at the provider, as a trunk with a channel limit
 ``completed`` (the call session ended) or ``voicemail`` (a machine answered; the hang-up is
 only requested) until the provider's final status (completed, busy, no answer, failed,
 canceled) sets ``line_released_at``. When that status is lost, ``outcomes.sweep_stale``
-releases the line ``stale_after_s`` after the dial. A refused dial (``error``: no call
-exists), an attempt closed by its final status, and one declared ``unknown`` (a restart, a
-lost status, a dial whose outcome is unknown) hold none; a late progress report that makes
-an unknown attempt active again makes it hold its line again.
+releases the line ``line_grace_s`` (120 s) after the attempt closed. A refused dial
+(``error``: no call exists), an attempt closed by its final status, and one declared
+``unknown`` (a restart, a lost status, a dial whose outcome is unknown) hold none; a late
+progress report that makes an unknown attempt active again makes it hold its line again.
 
 Each worker's dialer leases only as many due targets as it has free call slots
 (``claim_due``: two workers never get the same target; a lease that runs out returns the

@@ -228,14 +228,16 @@ async def reconcile(ctx: CampaignContext, worker: str | None = None) -> int:
 
 async def sweep_stale(ctx: CampaignContext) -> int:
     """Calls placed long ago with no final status (lost callbacks) become ``unknown``, and
-    attempts closed long ago that still wait for the provider's final status (completed,
-    voicemail) release their lines: a lost callback holds a line ``stale_after_s`` at most.
-    Returns the attempts marked unknown."""
+    attempts the IVR closed (completed, voicemail) that still wait for the provider's final
+    status release their lines ``line_grace_s`` after they closed: a lost callback cannot
+    block a campaign for long. Returns the attempts marked unknown."""
     cutoff = ctx.now() - timedelta(seconds=ctx.settings.stale_after_s)
-    released = await ctx.store.release_stale_lines(cutoff, ctx.now())
+    grace = ctx.settings.line_grace_s
+    released = await ctx.store.release_stale_lines(ctx.now() - timedelta(seconds=grace),
+                                                   ctx.now())
     if released:
         log.warning("%d call line(s) released without a final status from the provider "
-                    "within %.0f s of the dial", released, ctx.settings.stale_after_s)
+                    "within %.0f s of the call's end", released, grace)
     live = (AttemptState.INITIATED, AttemptState.RINGING, AttemptState.IN_PROGRESS)
     marked = 0
     for attempt in await ctx.store.list_attempts(states=live):

@@ -36,6 +36,9 @@ class CampaignsConfig:
     survey_url: str = "https://survey.example.com/s/{token}"
     # An attempt with no final provider status after this long is marked unknown.
     stale_after_s: float = 7200.0
+    # A call the IVR has finished with (session over, answering machine hung up on) keeps its
+    # campaign line until the provider's final status, or at most this long after it ended.
+    line_grace_s: float = 120.0
     # SMTP for e-mail survey links; empty host: e-mail fallback unavailable (SMS is used).
     smtp_host: str = ""
     smtp_port: int = 25

@@ -59,6 +59,7 @@ def open_campaign_service(config: Config, store: CampaignStore, calls: CallStore
         mailer=mailer_for(settings), defaults=settings.default_policy(),
         settings=DialerSettings(caller_id=settings.caller_id or caller_id,
                                 poll_s=settings.poll_s, stale_after_s=settings.stale_after_s,
+                                line_grace_s=settings.line_grace_s,
                                 worker=config.worker_id, lease_s=config.cluster.lease_s),
         capacity=capacity)
     return CampaignService(ctx)

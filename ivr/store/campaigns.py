@@ -228,12 +228,13 @@ class SqlCampaignStore(SqlStore):
             " WHERE id = ? AND line_released_at IS NULL RETURNING *", (now, attempt_id))
         return attempt_from(rows[0]) if rows else None
 
-    async def release_stale_lines(self, dialed_before: datetime, now: datetime) -> int:
-        """Release the lines of completed or voicemail attempts dialled before
-        ``dialed_before`` that still wait for their final status; returns how many."""
+    async def release_stale_lines(self, closed_before: datetime, now: datetime) -> int:
+        """Release the lines of completed or voicemail attempts closed before
+        ``closed_before`` that still wait for their final status; returns how many."""
         rows = await self._write_rows(
             f"UPDATE campaign_attempts SET line_released_at = ? WHERE {_WAITING_LINE}"
-            " AND COALESCE(dialed_at, created_at) < ? RETURNING 1", (now, dialed_before))
+            " AND COALESCE(ended_at, dialed_at, created_at) < ? RETURNING 1",
+            (now, closed_before))
         return len(rows)
 
     async def get_attempt(self, attempt_id: str) -> Attempt | None:

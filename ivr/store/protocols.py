@@ -176,9 +176,9 @@ class CampaignStore(Protocol):
         recorded already (or the attempt is missing)."""
         ...
 
-    async def release_stale_lines(self, dialed_before: datetime, now: datetime) -> int:
-        """Release the lines of completed or voicemail attempts dialled before
-        ``dialed_before`` that still wait for their final status; returns how many."""
+    async def release_stale_lines(self, closed_before: datetime, now: datetime) -> int:
+        """Release the lines of completed or voicemail attempts closed before
+        ``closed_before`` that still wait for their final status; returns how many."""
         ...
 
     async def get_attempt(self, attempt_id: str) -> Attempt | None: ...

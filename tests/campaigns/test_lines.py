@@ -1,7 +1,7 @@
 """Campaign lines: a call holds one of the campaign's ``max_concurrent`` lines until the
 provider reports it over, not merely until the IVR is done with it (the session ended, a
 machine answered), so the carrier never carries more calls than the cap. A refused dial
-holds none; a lost final status holds its line ``stale_after_s`` at most."""
+holds none; a lost final status holds its line ``line_grace_s`` after the call ended at most."""
 
 from __future__ import annotations
 
@@ -125,10 +125,10 @@ async def test_a_refused_dial_frees_the_line_at_once(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("closes", ["session", "machine"])
-async def test_a_lost_final_status_holds_the_line_until_the_stale_bound(
+async def test_a_lost_final_status_holds_the_line_until_the_grace_bound(
         tmp_path: Path, closes: str) -> None:
     async with harness(tmp_path) as h:
-        stale = h.ctx.settings.stale_after_s
+        grace = h.ctx.settings.line_grace_s
         await _campaign(h, ["a", "b"], max_concurrent=1)
         assert await _tick(h) == 1
         first = await _attempt(h, "a")
@@ -136,8 +136,10 @@ async def test_a_lost_final_status_holds_the_line_until_the_stale_bound(
         h.clock.advance(seconds=30)
         await (_session_ends(h, first) if closes == "session" else _machine_answers(h, first))
 
-        h.clock.now = first.dialed_at + timedelta(seconds=stale)
-        assert await _tick(h) == 0, "not stale yet"
+        closed = await h.store.get_attempt(first.id)
+        assert closed is not None and closed.ended_at is not None
+        h.clock.now = closed.ended_at + timedelta(seconds=grace)
+        assert await _tick(h) == 0, "within the grace"
         h.clock.advance(seconds=1)
         assert await _tick(h) == 1, "the lost callback no longer blocks the campaign"
         assert _dialled(h) == ["a", "b"]

@@ -141,7 +141,7 @@ async def test_do_not_call(store: CampaignStore) -> None:
     assert await store.list_dnc("c1") == [("u1", "asked"), ("u2", "asked"), ("u9", "global")]
 
 
-async def test_lines_are_held_until_the_final_status_or_the_stale_bound(
+async def test_lines_are_held_until_the_final_status_or_the_grace_bound(
         store: CampaignStore) -> None:
     await _campaign(store, 5)
     await _campaign(store, 1, cid="c2")
@@ -153,7 +153,8 @@ async def test_lines_are_held_until_the_final_status_or_the_stale_bound(
     closed = {"u000": AttemptState.COMPLETED, "u001": AttemptState.VOICEMAIL,
               "u002": AttemptState.ERROR, "u003": AttemptState.UNKNOWN}
     for customer_id, state in closed.items():
-        await store.update_attempt(f"at-c1-{customer_id}", state=state, dialed_at=T0)
+        await store.update_attempt(f"at-c1-{customer_id}", state=state, dialed_at=T0,
+                                   ended_at=T0 + timedelta(seconds=5))
     await store.update_attempt("at-c1-u004", state=AttemptState.IN_PROGRESS)
     # completed and voicemail wait for the provider's final status; error and unknown don't
     assert await store.count_lines_held("c1") == 3
@@ -172,8 +173,9 @@ async def test_lines_are_held_until_the_final_status_or_the_stale_bound(
     assert await store.release_line("at-c1-u004", later) is not None
     assert await store.count_lines_held("c1") == 2
 
-    assert await store.release_stale_lines(T0, later) == 0  # dialled at T0: not before it
-    assert await store.release_stale_lines(T0 + timedelta(seconds=1), later) == 1
+    # closed at T0 + 5 s (dialled at T0): the bound counts from the close
+    assert await store.release_stale_lines(T0 + timedelta(seconds=5), later) == 0
+    assert await store.release_stale_lines(T0 + timedelta(seconds=6), later) == 1
     stale = await store.get_attempt("at-c1-u001")
     assert stale is not None and stale.line_released_at == later
     assert await store.count_lines_held("c1") == 1
