@@ -477,6 +477,9 @@ def validate(config: Config) -> None:
         raise ConfigError("setting asr.threads / tts.workers: must be at least 1")
     if config.agents.max_wait_s <= 0 or config.agents.transfer_timeout_s <= 0:
         raise ConfigError("setting agents.max_wait_s / agents.transfer_timeout_s: must be positive")
+    if config.campaigns.stale_after_s <= 0 or config.campaigns.line_grace_s <= 0:
+        raise ConfigError("setting campaigns.stale_after_s / campaigns.line_grace_s: "
+                          "must be positive")
     try:
         config.campaigns.default_policy()
     except ValueError as exc:

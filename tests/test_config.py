@@ -228,6 +228,8 @@ def test_bad_public_url_names_the_setting(url: str) -> None:
         ({"IVR_SERVER_PORT": "0"}, "server.port"),
         ({"IVR_SERVER_PORT": "70000"}, "server.port"),
         ({"IVR_ASR_VAD_AGGRESSIVENESS": "4"}, "asr.vad_aggressiveness"),
+        ({"IVR_CAMPAIGNS_LINE_GRACE_S": "0"}, "campaigns.line_grace_s"),
+        ({"IVR_CAMPAIGNS_STALE_AFTER_S": "-1"}, "campaigns.stale_after_s"),
         ({"IVR_ASR_END_SILENCE_MS": "0"}, "asr.end_silence_ms"),
         ({"IVR_ASR_NO_INPUT_MS": "-5"}, "asr.no_input_ms"),
         ({"IVR_ASR_THREADS": "0"}, "asr.threads"),
