@@ -8,6 +8,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from ivr.audio.vad import WebRtcVad
 from ivr.config import ROOT, Config
 from ivr.doctor.report import Finding, fail, ok, warn
 
@@ -34,6 +35,17 @@ def check_system() -> list[Finding]:
         else:
             out.append(fail(name, f"not installed ({use})", APT))
     return out
+
+
+def check_vad(config: Config) -> list[Finding]:
+    """Whether answers can end at the caller's last sound (``asr.vad_hangover = false``)."""
+    if config.asr.vad_hangover:
+        return [ok("vad", "WebRTC VAD with its hangover (asr.vad_hangover = true)")]
+    if not WebRtcVad(8000, config.asr.vad_aggressiveness, hangover=False).hangover:
+        return [ok("vad", "WebRTC VAD decisions without its hangover")]
+    return [warn("vad", "this webrtcvad build does not export WebRtcVad_CalcVad*khz: every "
+                 "answer ends 60-100 ms later (the VAD's hangover)",
+                 "make run (re-installs webrtcvad-wheels from pyproject.toml)")]
 
 
 def check_venvs(config: Config) -> list[Finding]:

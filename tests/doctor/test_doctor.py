@@ -15,6 +15,7 @@ from ivr.config import ROOT, Config, load_config
 from ivr.doctor import Finding, Status, render, run_doctor
 from ivr.doctor.models import check_rasa_model, check_speech_models
 from ivr.doctor.network import check_ports_free, check_provider, check_public_url
+from ivr.doctor.system import check_vad
 from ivr.rasa_train import model_inputs
 from ivr.setup_tasks import Stamp, tree_digest
 
@@ -73,6 +74,16 @@ def test_rasa_model_freshness_uses_the_set_up_hash(tmp_path: Path) -> None:
                                                  root=config.rasa.project_dir))
     [fresh] = check_rasa_model(config)
     assert fresh.status is Status.OK
+
+
+def test_vad_without_hangover_is_checked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (found,) = check_vad(config_for(tmp_path))
+    assert found.status is Status.OK and "without its hangover" in found.detail
+    (kept,) = check_vad(config_for(tmp_path, IVR_ASR_VAD_HANGOVER="true"))
+    assert kept.status is Status.OK and "with its hangover" in kept.detail
+    monkeypatch.setattr("ivr.audio.vad._core_functions", lambda: None)  # another build
+    (missing,) = check_vad(config_for(tmp_path))
+    assert missing.status is Status.WARN and "60-100 ms later" in missing.detail
 
 
 def test_a_port_taken_by_another_program_is_a_problem(tmp_path: Path) -> None:
